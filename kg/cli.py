@@ -1,0 +1,113 @@
+"""The `kg` command: a thin layer over the library; each verb calls one function.
+
+Exit codes: 0 success (graph valid), 1 SHACL violations, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kg.errors import KgError
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_ERROR = 2
+
+
+def _out_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out", type=Path, default=Path("build"), help="build folder (default: build)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kg", description="Build, check and serve a knowledge graph of diplomacy news."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="build the graph from article files into OUT/store")
+    p.add_argument("--articles", type=Path, default=Path("data/articles"))
+    p.add_argument("--reference", type=Path, default=Path("data/reference"))
+    p.add_argument("--curation", type=Path, default=Path("data/curation"))
+    p.add_argument("--strict", action="store_true", help="exit 2 when any article is refused")
+    _out_option(p)
+
+    p = sub.add_parser("extract", help="print one article's extraction record as JSON")
+    p.add_argument("file", type=Path)
+    p.add_argument("--reference", type=Path, default=Path("data/reference"))
+
+    p = sub.add_parser("validate", help="validate the built graph with the SHACL shapes")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--fail-on", choices=["violation", "warning"], default="violation")
+    _out_option(p)
+
+    p = sub.add_parser("serve", help="serve the built store with the Oxigraph SPARQL server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7878)
+    p.add_argument("--timeout", type=float, default=30.0, help="query timeout in seconds")
+    _out_option(p)
+
+    p = sub.add_parser("query", help="run a saved query from queries/ against the built store")
+    p.add_argument("name", nargs="?", help="query name (file name without .rq); none lists them")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--queries", type=Path, default=Path("queries"))
+    _out_option(p)
+
+    p = sub.add_parser("eval", help="score the built graph against gold annotations")
+    p.add_argument("--gold", type=Path, required=True)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--details", action="store_true", help="list every miss and false hit")
+    _out_option(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors already; keep its code
+        return int(exc.code or 0)
+    try:
+        return _dispatch(args)
+    except KgError as exc:
+        print(f"kg {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    # Imports are local so that `kg --help` stays fast and each verb loads only its stage.
+    if args.command == "build":
+        from kg.pipeline import build_command
+
+        return build_command(args.articles, args.out, args.reference, args.curation, args.strict)
+    if args.command == "extract":
+        from kg.pipeline import extract_command
+
+        return extract_command(args.file, args.reference)
+    if args.command == "validate":
+        from kg.pipeline import validate_command
+
+        return validate_command(args.out, args.format, args.fail_on)
+    if args.command == "serve":
+        from kg.serve import serve_command
+
+        return serve_command(args.out, args.host, args.port, args.timeout)
+    if args.command == "query":
+        from kg.query import query_command
+
+        return query_command(args.out, args.name, args.param, args.format, args.queries)
+    if args.command == "eval":
+        from kg.evaluate import eval_command
+
+        return eval_command(args.out, args.gold, args.format, args.details)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
