@@ -1,0 +1,71 @@
+"""Loads the per-language word lists in kg/lexicon/ (see its README)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kg.extract.text import fold
+
+LEXICON_DIR = Path(__file__).resolve().parents[1] / "lexicon"
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    language: str
+    speech_verbs: frozenset[str]
+    bare_report_verbs: frozenset[str]
+    reported_markers: tuple[str, ...]
+    that: frozenset[str]
+    meeting_cues: tuple[str, ...]
+    multilateral_cues: tuple[str, ...]
+    call_cues: tuple[str, ...]
+    subject_pronouns: frozenset[str]
+    object_markers: frozenset[str]
+    post_nouns: frozenset[str]
+    weekdays: dict[str, int]
+    months: dict[str, int]
+    relative_days: dict[str, int]
+    multi_day: dict[str, int]
+    ending_words: tuple[str, ...]
+    abbreviations: frozenset[str]
+    debris: frozenset[str]
+    institutions: dict[str, str]
+    not_names: frozenset[str]
+    particles: frozenset[str]
+
+
+def _words(data: dict[str, Any], key: str) -> list[str]:
+    return [str(w) for w in data.get(key) or []]
+
+
+@cache
+def load_lexicon(language: str) -> Lexicon:
+    data = yaml.safe_load((LEXICON_DIR / f"{language}.yaml").read_text(encoding="utf-8"))
+    return Lexicon(
+        language=language,
+        speech_verbs=frozenset(fold(w) for w in _words(data, "speech_verbs")),
+        bare_report_verbs=frozenset(fold(w) for w in _words(data, "bare_report_verbs")),
+        reported_markers=tuple(fold(w) for w in _words(data, "reported_markers")),
+        that=frozenset(w.lower() for w in _words(data, "that")),
+        meeting_cues=tuple(fold(w) for w in _words(data, "meeting_cues")),
+        multilateral_cues=tuple(fold(w) for w in _words(data, "multilateral_cues")),
+        call_cues=tuple(fold(w) for w in _words(data, "call_cues")),
+        subject_pronouns=frozenset(fold(w) for w in _words(data, "subject_pronouns")),
+        object_markers=frozenset(fold(w) for w in _words(data, "object_markers")),
+        post_nouns=frozenset(fold(w) for w in _words(data, "post_nouns")),
+        weekdays={fold(k): int(v) for k, v in (data.get("weekdays") or {}).items()},
+        months={fold(k): int(v) for k, v in (data.get("months") or {}).items()},
+        relative_days={fold(k): int(v) for k, v in (data.get("relative_days") or {}).items()},
+        multi_day={fold(k): int(v) for k, v in (data.get("multi_day") or {}).items()},
+        ending_words=tuple(fold(w) for w in _words(data, "ending_words")),
+        abbreviations=frozenset(_words(data, "abbreviations")),
+        debris=frozenset(w.lower() for w in _words(data, "debris")),
+        institutions={str(k): str(v) for k, v in (data.get("institutions") or {}).items()},
+        not_names=frozenset(_words(data, "not_names")),
+        particles=frozenset(fold(w) for w in _words(data, "particles")),
+    )

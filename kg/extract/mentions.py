@@ -1,0 +1,483 @@
+"""Mentions: where the text names officials, states, alliances and places, linked to reference
+entities. Linking never guesses: an inexact match links only when its context (post, state)
+agrees with the reference record; otherwise the official stays unlinked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from kg.extract.lexicon import Lexicon
+from kg.extract.names import Gazetteer, Match, Name
+from kg.extract.text import Token, fold, slug
+from kg.reference import Official, Reference
+
+FUZZY_NAME_THRESHOLD = 85.0
+
+
+@dataclass
+class Mention:
+    type: str  # Official | State | Alliance | Place | Organisation
+    key: str
+    start: int
+    end: int
+    first: int  # token indices
+    last: int
+    via: str = "name"  # name | surname | inflection | fuzzy | post | cue | adjective
+    is_object: bool = False
+    post_kind: str | None = None
+    state: str | None = None
+    confidence: float = 1.0
+
+
+@dataclass
+class NewOfficial:
+    """An official the text names with a post cue but the reference data does not know."""
+
+    key: str
+    label: str
+    post_kind: str | None
+    state: str | None
+
+
+@dataclass
+class PostPhrase:
+    """A post named without a person ("minister obrony Ukrainy", "Polish minister")."""
+
+    kind: str | None
+    states: list[str]
+    start: int
+    end: int
+    first: int
+    last: int
+    is_object: bool
+    plural: bool
+    resolved: str | None = None  # official key when the holder on the date is known
+
+
+def _gazetteer_names(ref: Reference, lex_by_lang: dict[str, Lexicon]) -> list[Name]:
+    names: list[Name] = []
+    for s in ref.states.values():
+        for n in (s.name_en, s.name_pl, *s.aliases_en, *s.aliases_pl):
+            names.append(Name(tuple(n.split()), "State", s.iso2, "name"))
+        for a in s.adjectives_en:
+            names.append(Name(tuple(a.split()), "State", s.iso2, "adjective", "en"))
+        for a in s.adjectives_pl:
+            names.append(Name(tuple(a.split()), "State", s.iso2, "adjective", "pl"))
+    for o in ref.organisations.values():
+        type_ = "Alliance" if o.is_alliance else "Organisation"
+        for n in (o.name_en, o.name_pl, *o.aliases_en, *o.aliases_pl):
+            names.append(Name(tuple(n.split()), type_, o.key, "name"))
+        for n in o.weak_aliases_en:
+            names.append(Name(tuple(n.split()), type_, o.key, "weak", "en"))
+        for n in o.weak_aliases_pl:
+            names.append(Name(tuple(n.split()), type_, o.key, "weak", "pl"))
+    surnames: dict[str, set[str]] = {}
+    for off in ref.officials.values():
+        for n in off.names:
+            names.append(Name(tuple(n.split()), "Official", off.key, "name"))
+            last = n.split()[-1]
+            if len(last) >= 4:
+                surnames.setdefault(fold(last), set()).add(off.key)
+    for off in ref.officials.values():
+        for n in off.names:
+            last = n.split()[-1]
+            if len(surnames.get(fold(last), ())) == 1:
+                names.append(Name((last,), "Official", off.key, "surname"))
+    for p in ref.places.values():
+        for n in (p.name_en, p.name_pl, *p.aliases_en, *p.aliases_pl):
+            if n:
+                names.append(Name(tuple(n.split()), "Place", p.key, "name"))
+    for k in ref.post_kinds.values():
+        for c in k.cues_en:
+            names.append(Name(tuple(c.split()), "PostCue", k.kind, "name", "en"))
+        for c in k.cues_pl:
+            names.append(Name(tuple(c.split()), "PostCue", k.kind, "name", "pl"))
+    for lang, lex in lex_by_lang.items():
+        for n, iso2 in lex.institutions.items():
+            names.append(Name(tuple(n.split()), "Institution", iso2, "name", lang))
+    # Dedupe while keeping the first (strongest) reading of each spelling.
+    seen: set[tuple[tuple[str, ...], str, str | None]] = set()
+    unique = []
+    for name in names:
+        marker = (name.folded, name.type + name.strength, name.language)
+        if marker not in seen:
+            seen.add(marker)
+            unique.append(name)
+    return unique
+
+
+_GAZETTEERS: dict[int, Gazetteer] = {}
+
+
+def gazetteer_for(ref: Reference, lex_by_lang: dict[str, Lexicon]) -> Gazetteer:
+    cached = _GAZETTEERS.get(id(ref))
+    if cached is None:
+        cached = Gazetteer(_gazetteer_names(ref, lex_by_lang))
+        _GAZETTEERS.clear()
+        _GAZETTEERS[id(ref)] = cached
+    return cached
+
+
+@lru_cache(maxsize=4096)
+def _is_capitalised_word(word: str) -> bool:
+    return word[:1].isupper() and word[1:2].islower() if len(word) > 1 else False
+
+
+class MentionFinder:
+    """Finds and links the mentions of one article."""
+
+    def __init__(
+        self,
+        text: str,
+        toks: list[Token],
+        language: str,
+        anchor: dt.date | None,
+        ref: Reference,
+        lex: Lexicon,
+        gazetteer: Gazetteer,
+    ) -> None:
+        self.text = text
+        self.toks = toks
+        self.language = language
+        self.anchor = anchor
+        self.ref = ref
+        self.lex = lex
+        self.matches = gazetteer.find(toks, language)
+        self.mentions: list[Mention] = []
+        self.new_officials: dict[str, NewOfficial] = {}
+        self.post_phrases: list[PostPhrase] = []
+        self.cue_context: dict[str, tuple[str | None, str | None]] = {}
+
+    # -- public -------------------------------------------------------------------------
+    def run(self) -> list[Mention]:
+        strong_orgs = {m.name.key for m in self.matches if m.name.strength != "weak"}
+        used: set[int] = set()
+        for idx, m in enumerate(self.matches):
+            if m.name.type == "PostCue":
+                self._post_phrase(idx, used)
+        for idx, m in enumerate(self.matches):
+            if idx in used or m.name.type in ("PostCue", "Institution"):
+                continue
+            if m.name.strength == "weak" and m.name.key not in strong_orgs:
+                continue
+            if m.name.type == "Official":
+                self._official_by_name(m)
+                continue
+            via = "adjective" if m.name.strength == "adjective" else "name"
+            if m.inflected:
+                via = "inflection"
+            self._add(m.name.type, m.name.key, m.first, m.last, via)
+        self.mentions.sort(key=lambda x: (x.start, x.end))
+        return self.mentions
+
+    # -- officials named directly -------------------------------------------------------
+    def _official_by_name(self, m: Match) -> None:
+        official = self.ref.officials[m.name.key]
+        via = "inflection" if m.inflected else "name"
+        confidence = 0.95 if m.inflected else 1.0
+        if m.name.strength == "surname":
+            if not self._context_agrees(
+                official, *self.cue_context.get(official.key, (None, None))
+            ):
+                return
+            via, confidence = "surname", 0.85
+        self._add("Official", official.key, m.first, m.last, via, confidence=confidence)
+
+    def _context_agrees(self, official: Official, kind: str | None, state: str | None) -> bool:
+        """A surname or fuzzy match links only when the person fits the article's context."""
+        posts = [
+            self.ref.posts.get(t.post)
+            for t in official.posts
+            if self.anchor is None or t.covers(self.anchor)
+        ]
+        posts = [p for p in posts if p is not None]
+        if not posts:
+            return False
+        if kind is not None and not any(_kinds_agree(kind, p.kind) for p in posts):
+            return False
+        if state is not None and not any(p.state == state for p in posts):
+            return False
+        if kind is None and state is None:
+            states = {p.state for p in posts} | {official.citizen_of}
+            named_states = {m.name.key for m in self.matches if m.name.type == "State"}
+            return bool(states & named_states)
+        return True
+
+    # -- post phrases: cue [state] [name] -----------------------------------------------
+    def _post_phrase(self, idx: int, used: set[int]) -> None:
+        cue = self.matches[idx]
+        kind = cue.name.key
+        states: list[str] = []
+        first = cue.first
+        before = self._match_before(idx)
+        if before is not None and before.name.type in ("State", "Institution"):
+            states.append(before.name.key)
+            if before.name.type == "State":
+                self._add("State", before.name.key, before.first, before.last, "adjective")
+            first = before.first
+            used.add(idx - 1)
+        # "of" + state (en), or state names right after the cue (pl genitive), a list allowed
+        j = idx + 1
+        cursor = cue.last
+        plural = self._plural(cue)
+        while j < len(self.matches):
+            nxt = self.matches[j]
+            gap = self._gap_words(cursor, nxt.first)
+            allowed = ({"of", "the"} if self.language == "en" else set()) | (
+                {"and", "i", "oraz", ","} if states else set()
+            )
+            if (
+                nxt.name.type in ("State", "Institution")
+                and set(gap) <= allowed
+                and (nxt.name.strength != "adjective" or self.language == "pl")
+            ):
+                if states and before is not None and j == idx + 1 and not gap:
+                    break
+                states.append(nxt.name.key)
+                self._add("State", nxt.name.key, nxt.first, nxt.last, "name")
+                used.add(j)
+                cursor = nxt.last
+                j += 1
+                continue
+            break
+        state = states[0] if len(set(states)) == 1 else None
+        # A person after the cue: a reference name, or capitalised words
+        nxt = self.matches[j] if j < len(self.matches) else None
+        gap = self._gap_words(cursor, nxt.first) if nxt is not None else ["?"]
+        is_object = self._is_object(first)
+        if nxt is not None and nxt.name.type == "Official" and not gap:
+            official = self.ref.officials[nxt.name.key]
+            if nxt.name.strength == "surname" and not self._context_agrees(official, kind, state):
+                return
+            self.cue_context[official.key] = (kind, state)
+            used.add(j)
+            via = "inflection" if nxt.inflected else "name"
+            self._add(
+                "Official",
+                official.key,
+                nxt.first,
+                nxt.last,
+                via,
+                first_for_object=first,
+                post_kind=kind,
+                state=state,
+            )
+            return
+        name_toks = self._name_after(cursor)
+        if name_toks:
+            self._named_by_cue(name_toks, kind, state, first, cue)
+            return
+        phrase = PostPhrase(
+            kind,
+            states,
+            self.toks[first].start,
+            self.toks[cursor].end,
+            first,
+            cursor,
+            is_object,
+            plural,
+        )
+        if state is not None and not plural:
+            phrase.resolved = self._holder(kind, state)
+            if phrase.resolved:
+                self._add(
+                    "Official",
+                    phrase.resolved,
+                    first,
+                    cursor,
+                    "post",
+                    first_for_object=first,
+                    post_kind=kind,
+                    state=state,
+                    confidence=0.8,
+                )
+        self.post_phrases.append(phrase)
+
+    def _plural(self, cue: Match) -> bool:
+        word = self.toks[cue.first].folded
+        return word.endswith(("ami", "ow", "owie")) or word.endswith("s") and self.language == "en"
+
+    def _holder(self, kind: str, state: str) -> str | None:
+        """The one person who held the post on the article's date, else None."""
+        if self.anchor is None:
+            return None
+        holders = {
+            o.key
+            for p in self.ref.posts_of(kind, state=state)
+            for o in self.ref.holders(p.key, self.anchor)
+        }
+        return holders.pop() if len(holders) == 1 else None
+
+    def _named_by_cue(
+        self, name_toks: list[Token], kind: str, state: str | None, first: int, cue: Match
+    ) -> None:
+        label = " ".join(t.text for t in name_toks)
+        if self.language == "pl" and fold(self.toks[cue.first].text) != fold(cue.name.words[0]):
+            label = " ".join(_polish_nominative(t.text) for t in name_toks)
+        i0 = self.toks.index(name_toks[0])
+        i1 = self.toks.index(name_toks[-1])
+        linked = self._fuzzy_link(label, kind, state)
+        if linked is not None:
+            self.cue_context[linked] = (kind, state)
+            self._add(
+                "Official",
+                linked,
+                i0,
+                i1,
+                "fuzzy",
+                first_for_object=first,
+                post_kind=kind,
+                state=state,
+                confidence=0.75,
+            )
+            return
+        key = slug(label)
+        self.new_officials.setdefault(key, NewOfficial(key, label, kind, state))
+        self._add(
+            "Official",
+            key,
+            i0,
+            i1,
+            "cue",
+            first_for_object=first,
+            post_kind=kind,
+            state=state,
+            confidence=0.7,
+        )
+
+    def _fuzzy_link(self, label: str, kind: str, state: str | None) -> str | None:
+        best: tuple[float, str] | None = None
+        for official in self.ref.officials.values():
+            score = max(fuzz.ratio(fold(label), fold(n)) for n in official.names)
+            if score >= FUZZY_NAME_THRESHOLD and (best is None or score > best[0]):
+                best = (score, official.key)
+        if best is None:
+            return None
+        official = self.ref.officials[best[1]]
+        same_surname_start = any(
+            fold(n.split()[-1])[:2] == fold(label.split()[-1])[:2] for n in official.names
+        )
+        if same_surname_start and self._context_agrees(official, kind, state):
+            return official.key
+        return None
+
+    def _name_after(self, cursor: int) -> list[Token]:
+        """Up to three capitalised words right after token `cursor` that no entity claimed."""
+        claimed = {i for m in self.matches for i in range(m.first, m.last + 1)}
+        out: list[Token] = []
+        i = cursor + 1
+        while i < len(self.toks) and len(out) < 3:
+            tok = self.toks[i]
+            prev_end = self.toks[i - 1].end
+            between = self.text[prev_end : tok.start]
+            if between.strip(" -") or "\n" in between or i in claimed:
+                break
+            if not _is_capitalised_word(tok.text) or tok.text in self.lex.not_names:
+                break
+            out.append(tok)
+            i += 1
+        return out if len(out) >= 2 else []
+
+    # -- helpers ------------------------------------------------------------------------
+    def _match_before(self, idx: int) -> Match | None:
+        if idx == 0:
+            return None
+        prev = self.matches[idx - 1]
+        gap = self._gap_words(prev.last, self.matches[idx].first)
+        return prev if not gap or gap == ["s"] else None
+
+    def _gap_words(self, last: int, first: int) -> list[str]:
+        if first <= last + 1:
+            between = (
+                self.text[self.toks[last].end : self.toks[first].start] if first > last else ""
+            )
+            if "\n" in between:
+                return ["\n"]
+            return [","] if "," in between else []
+        words = [t.folded for t in self.toks[last + 1 : first]]
+        between = self.text[self.toks[last].end : self.toks[first].start]
+        if "\n" in between:
+            words.append("\n")
+        return words
+
+    def _is_object(self, first: int) -> bool:
+        """True when the word before a name makes it an object ("with Pahor", "z ministrem")."""
+        k = first - 1
+        while k >= 0 and self.toks[k].folded in (
+            "his",
+            "her",
+            "jego",
+            "jej",
+            "swoim",
+            "swoja",
+            "the",
+        ):
+            k -= 1
+        if k < 0 or re.search(r"[.!?\n]", self.text[self.toks[k].end : self.toks[first].start]):
+            return False
+        if k >= 1 and f"{self.toks[k - 1].folded} {self.toks[k].folded}" == "according to":
+            return False
+        return self.toks[k].folded in self.lex.object_markers
+
+    def _add(
+        self,
+        type_: str,
+        key: str,
+        first: int,
+        last: int,
+        via: str,
+        *,
+        first_for_object: int | None = None,
+        post_kind: str | None = None,
+        state: str | None = None,
+        confidence: float = 1.0,
+    ) -> None:
+        start, end = self.toks[first].start, self.toks[last].end
+        if any(m.start == start and m.end == end and m.type == type_ for m in self.mentions):
+            return
+        self.mentions.append(
+            Mention(
+                type_,
+                key,
+                start,
+                end,
+                first,
+                last,
+                via,
+                self._is_object(first if first_for_object is None else first_for_object),
+                post_kind,
+                state,
+                confidence,
+            )
+        )
+
+
+def _kinds_agree(cue_kind: str, post_kind: str) -> bool:
+    if cue_kind == post_kind:
+        return True
+    generic = {"minister": post_kind.endswith("minister"), "official": True}
+    return generic.get(cue_kind, False)
+
+
+_NOMINATIVE_RULES = (
+    ("iego", "i"),
+    ("kiem", "k"),
+    ("giem", "g"),
+    ("em", ""),
+    ("owi", ""),
+    ("ego", "y"),
+    ("a", ""),
+)
+
+
+def _polish_nominative(word: str) -> str:
+    """A best-effort nominative of an inflected Polish masculine name ("Esperem" -> "Esper")."""
+    for ending, replacement in _NOMINATIVE_RULES:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)] + replacement
+    return word

@@ -1,0 +1,183 @@
+"""Text utilities: folding, tokens, sentences, paragraphs, quotations and page debris."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_FOLD_EXTRA = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "ß": "ss"})
+TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lower case without diacritics: the form names are compared in."""
+    text = text.translate(_FOLD_EXTRA)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "unnamed"
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def folded(self) -> str:
+        return fold(self.text)
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper()
+
+
+def tokens(text: str, start: int = 0, end: int | None = None) -> list[Token]:
+    end = len(text) if end is None else end
+    return [Token(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text, start, end)]
+
+
+@dataclass(frozen=True)
+class Region:
+    start: int
+    end: int
+
+
+# Quotation marks: opening -> the closing marks accepted for it.
+_PAIRS = {"“": '”"', "„": '”“"', "«": "»", "»": "«"}
+
+
+def quotation_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the words inside each quotation, marks excluded.
+
+    Typographic marks pair by kind; straight double quotes pair in order of appearance, which
+    also keeps a quote that runs over a paragraph break whole. A mark that never closes opens
+    no quotation.
+    """
+    spans: list[tuple[int, int]] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        closers = '"' if c == '"' else _PAIRS.get(c)
+        if closers is None:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and text[j] not in closers:
+            if c == '"' and text[j] in "“„":  # a typographic quote cannot sit inside a straight one
+                break
+            j += 1
+        if j < n and text[j] in closers and j - i > 1 and _plausible_quote(text[i + 1 : j]):
+            spans.append((i + 1, j))
+            i = j + 1
+        else:
+            i += 1
+    return spans
+
+
+def _plausible_quote(inner: str) -> bool:
+    return bool(inner.strip()) and len(inner) < 3000 and inner.count("\n\n") < 3
+
+
+def paragraphs(text: str) -> list[Region]:
+    regions = []
+    for m in re.finditer(r"(?:[^\n]|\n(?!\s*\n))+", text):
+        if m.group().strip():
+            regions.append(Region(m.start(), m.end()))
+    return regions
+
+
+def sentences(
+    text: str, abbreviations: frozenset[str], quotes: list[tuple[int, int]]
+) -> list[Region]:
+    """Sentence regions. A sentence never ends inside a quotation or after an abbreviation."""
+    inside = _quote_mask(len(text), quotes)
+    regions = []
+    for para in paragraphs(text):
+        start = para.start
+        i = para.start
+        while i < para.end:
+            c = text[i]
+            if c in ".!?" and not inside[i] and _sentence_ends(text, i, abbreviations):
+                end = i + 1
+                while end < para.end and text[end] in "\"”“'’»)":
+                    end += 1
+                _add(regions, text, start, end)
+                start = end
+                i = end
+                continue
+            if c in '"”»' and i > 0 and text[i - 1] in ".!?" and _next_starts_sentence(text, i + 1):
+                _add(regions, text, start, i + 1)
+                start = i + 1
+            i += 1
+        _add(regions, text, start, para.end)
+    return regions
+
+
+def _add(regions: list[Region], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        regions.append(Region(start, end))
+
+
+def _quote_mask(length: int, quotes: list[tuple[int, int]]) -> bytearray:
+    mask = bytearray(length)
+    for start, end in quotes:
+        mask[start:end] = b"\x01" * (end - start)
+    return mask
+
+
+def _sentence_ends(text: str, i: int, abbreviations: frozenset[str]) -> bool:
+    if text[i] == ".":
+        word = re.search(r"(\S+)$", text[max(0, i - 12) : i + 1])
+        if word and (word.group(1) in abbreviations or word.group(1).lower() in abbreviations):
+            return False
+        if re.search(r"(?:^|\s)[A-ZŁŚŻŹ]\.$", text[max(0, i - 2) : i + 1]):  # an initial
+            return False
+        if i + 1 < len(text) and text[i + 1].isdigit():  # 12.02.2020, 1.5
+            return False
+    return _next_starts_sentence(text, i + 1)
+
+
+def _next_starts_sentence(text: str, j: int) -> bool:
+    while j < len(text) and text[j] in "\"”“'’»)":
+        j += 1
+    if j >= len(text):
+        return True
+    if not text[j].isspace():
+        return False
+    while j < len(text) and text[j].isspace():
+        j += 1
+    return j >= len(text) or not text[j].islower()
+
+
+def debris_regions(text: str, debris_phrases: frozenset[str]) -> list[Region]:
+    """Lines that are page furniture: navigation words, icon-name runs, share buttons, timers."""
+    regions = []
+    for m in re.finditer(r"[^\n]+", text):
+        line = m.group().strip()
+        low = line.lower().rstrip(":")
+        if not line:
+            continue
+        icon_words = len(re.findall(r"icon", low))
+        is_debris = (
+            low in debris_phrases
+            or any(low.startswith(p) and len(low) < len(p) + 30 for p in debris_phrases if " " in p)
+            or icon_words >= 3
+            or re.fullmatch(r"[\d:.\s]+", line) is not None
+            or re.fullmatch(r"\[[^\]]*\]\(#?[^)]*\)", line) is not None
+            or re.fullmatch(r"-{3,}|\*{3,}|_{3,}", line) is not None
+        )
+        if is_debris:
+            regions.append(Region(m.start(), m.end()))
+    return regions
