@@ -129,7 +129,7 @@ def _predicted(store: ox.Store, article_id: str) -> dict[str, Any]:
     entities = _rows(
         store,
         """
-        SELECT ?type ?label ?qid WHERE {
+        SELECT DISTINCT ?e ?type ?label ?qid WHERE {
           ?article dkg:mentions ?e . ?e a ?t . VALUES (?t ?type) {
             (dkg:Official "officials") (dkg:State "states") (dkg:Alliance "alliances") }
           OPTIONAL { ?e rdfs:label ?label FILTER(lang(?label) = "en") }
@@ -143,7 +143,7 @@ def _predicted(store: ox.Store, article_id: str) -> dict[str, Any]:
     for r in _rows(
         store,
         """
-        SELECT ?m ?who ?state ?place ?start ?end WHERE {
+        SELECT DISTINCT ?m ?who ?state ?place ?start ?end WHERE {
           ?m a dkg:Meeting ; dkg:reportedIn ?article .
           GRAPH ?article { ?m dkg:participant ?p }
           ?p rdfs:label ?who FILTER(lang(?who) = "en")
@@ -164,7 +164,7 @@ def _predicted(store: ox.Store, article_id: str) -> dict[str, Any]:
     statements = _rows(
         store,
         """
-        SELECT ?speaker ?quote ?direct WHERE {
+        SELECT DISTINCT ?s ?speaker ?quote ?direct WHERE {
           GRAPH ?article { ?s a dkg:Statement ; dkg:speaker ?sp ; dkg:quote ?quote ; dkg:isDirectQuote ?direct }
           ?sp rdfs:label ?speaker FILTER(lang(?speaker) = "en")
         }""",

@@ -316,9 +316,9 @@ class MentionFinder:
     def _named_by_cue(
         self, name_toks: list[Token], kind: str, state: str | None, first: int, cue: Match
     ) -> None:
-        label = " ".join(t.text for t in name_toks)
+        label = self.text[name_toks[0].start : name_toks[-1].end]
         if self.language == "pl" and fold(self.toks[cue.first].text) != fold(cue.name.words[0]):
-            label = " ".join(_polish_nominative(t.text) for t in name_toks)
+            label = re.sub(r"\w+", lambda w: _polish_nominative(w.group()), label)
         i0 = self.toks.index(name_toks[0])
         i1 = self.toks.index(name_toks[-1])
         linked = self._fuzzy_link(label, kind, state)

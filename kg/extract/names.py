@@ -28,6 +28,8 @@ def polish_stems(word: str) -> set[str]:
         stems.add(word[:-1])
     if word.endswith(("ek", "ec")) and len(word) > 4:  # Marek -> Mark-iem (mobile e)
         stems.add(word[:-2] + word[-1])
+    if len(word) > 4 and word[-1] == "y" and word[-2] in "ck" and word[-3] not in _VOWELS:
+        stems.add(word[:-2] + "ie" + word[-2])  # Niemcy -> Niemiec (genitive plural)
     if word.endswith("er") and len(word) > 5:  # minister -> ministr-em
         stems.add(word[:-2] + "r")
     for stem in list(stems):
