@@ -25,14 +25,18 @@ def test_seed_front_matter_gives_metadata_and_the_text_as_received():
     assert article.language == "en"
     assert article.published == dt.date(2024, 4, 4)
     assert article.publisher == "RT"
-    seed = (SEEDS.parents[2] / "shared" / "seeds" / "003_5b9274677ef01036.txt")
+    seed = SEEDS.parents[2] / "shared" / "seeds" / "003_5b9274677ef01036.txt"
     if seed.exists():
         assert article.text == seed.read_text(encoding="utf-8")
 
 
 def test_file_without_front_matter_is_read_with_detected_language(tmp_path):
-    path = write(tmp_path, "a1.txt", "Minister obrony narodowej spotkał się w środę z ministrem "
-                 "spraw zagranicznych Litwy. Rozmowy dotyczyły bezpieczeństwa regionu.")
+    path = write(
+        tmp_path,
+        "a1.txt",
+        "Minister obrony narodowej spotkał się w środę z ministrem "
+        "spraw zagranicznych Litwy. Rozmowy dotyczyły bezpieczeństwa regionu.",
+    )
     article = read_article(path)
     assert article.language == "pl"
     assert article.published is None
@@ -41,7 +45,11 @@ def test_file_without_front_matter_is_read_with_detected_language(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message", "line"),
     [
-        ("---\ntitle: x\npubished: 2020-01-01\n---\ntext", "unknown front matter key 'pubished'", 3),
+        (
+            "---\ntitle: x\npubished: 2020-01-01\n---\ntext",
+            "unknown front matter key 'pubished'",
+            3,
+        ),
         ("---\nlanguage: en\npublished: 31.02.2020\n---\ntext", "not a date", 3),
         ("---\nlanguage: de\n---\nDer Text.", "language 'de' (declared) is not supported", 2),
         ("---\ntitle: [unclosed\n---\ntext", "front matter is not valid YAML", None),
@@ -61,7 +69,9 @@ def test_bad_article_is_refused_naming_file_and_line(tmp_path, content, message,
 
 
 def test_polish_text_in_cp1250_is_refused_with_a_conversion_hint(tmp_path):
-    path = write(tmp_path, "cp.txt", "Spotkanie w Brukseli.\nBłaszczak powiedział.".encode("cp1250"))
+    path = write(
+        tmp_path, "cp.txt", "Spotkanie w Brukseli.\nBłaszczak powiedział.".encode("cp1250")
+    )
     with pytest.raises(InputError) as info:
         read_article(path)
     assert "not UTF-8" in str(info.value) and "iconv" in str(info.value)

@@ -15,7 +15,40 @@ from kg.extract.text import Token, fold
 _VOWELS = "aeiouy"
 # Case endings of Polish nouns and adjectives, folded (ą->a, ę->e, ó->o).
 POLISH_ENDINGS = frozenset(
-    ["", "a", "u", "owi", "em", "om", "ie", "e", "y", "i", "ami", "ach", "ow", "ego", "emu", "im", "ym", "ej", "iej", "iego", "iemu", "ich", "imi", "ymi", "ych", "o", "owie", "ii", "ji", "iem", "ech", "iu"]
+    [
+        "",
+        "a",
+        "u",
+        "owi",
+        "em",
+        "om",
+        "ie",
+        "e",
+        "y",
+        "i",
+        "ami",
+        "ach",
+        "ow",
+        "ego",
+        "emu",
+        "im",
+        "ym",
+        "ej",
+        "iej",
+        "iego",
+        "iemu",
+        "ich",
+        "imi",
+        "ymi",
+        "ych",
+        "o",
+        "owie",
+        "ii",
+        "ji",
+        "iem",
+        "ech",
+        "iu",
+    ]
 )
 # Consonant alternations before -e/-ie endings (Polska -> Polsce, Duda -> Dudzie).
 _ALTERNATIONS = (("k", "c"), ("g", "dz"), ("r", "rz"), ("ch", "sz"), ("d", "dz"), ("t", "c"))

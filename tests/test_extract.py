@@ -1,0 +1,167 @@
+"""Extraction behaviour, each case on a short purpose-made text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kg.extract import extract
+from kg.read import Article
+from kg.reference import load_reference
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return load_reference()
+
+
+def run(ref, text: str, language: str = "en", published: dt.date | None = None):
+    return extract(Article(id="t", text=text, language=language, published=published), ref)
+
+
+def officials(record) -> dict[str, str | None]:
+    return {e.key: e.qid for e in record.entities if e.type == "Official"}
+
+
+def test_polish_inflected_name_links_to_the_person(ref):
+    record = run(
+        ref,
+        "Mariusz Błaszczak spotkał się z ministrem obrony USA Markiem Esperem.",
+        "pl",
+        dt.date(2020, 2, 12),
+    )
+    assert officials(record)["mark-esper"] == "Q33190271"
+    assert record.meetings[0].participants == ["mariusz-blaszczak", "mark-esper"]
+
+
+def test_name_without_diacritics_links_to_the_person(ref):
+    record = run(
+        ref,
+        "Polish Foreign Minister Radoslaw Sikorski said on Thursday that talks went well.",
+        published=dt.date(2024, 4, 4),
+    )
+    assert officials(record) == {"radoslaw-sikorski": "Q58085"}
+
+
+def test_misspelled_name_links_only_when_post_and_state_agree(ref):
+    agreeing = run(ref, "Lithuanian Defense Minister Arvydas Anaszauskas visited the border.")
+    assert officials(agreeing) == {"arvydas-anusauskas": "Q3672207"}
+    wrong_post = run(ref, "Lithuanian Foreign Minister Arvydas Anaszauskas visited the border.")
+    assert "arvydas-anusauskas" not in officials(wrong_post)
+    assert all(qid is None for qid in officials(wrong_post).values())
+
+
+def test_official_named_by_post_is_resolved_on_the_article_date(ref):
+    text = "Błaszczak rozmawiał też z ministrem obrony Ukrainy na temat współpracy."
+    on_date = run(ref, text, "pl", dt.date(2020, 2, 12))
+    assert officials(on_date)["andriy-zagorodnyuk"] == "Q66819268"
+    undated = run(ref, text, "pl", None)
+    assert "andriy-zagorodnyuk" not in officials(undated)
+
+
+def test_unknown_official_is_found_by_post_cue_without_a_qid(ref):
+    record = run(ref, "German Defence Minister Boris Pistorius said the brigade would stay.")
+    entity = next(e for e in record.entities if e.type == "Official")
+    assert (entity.label, entity.qid, entity.in_reference) == ("Boris Pistorius", None, False)
+    assert (entity.post_kind, entity.state) == ("defence-minister", "DE")
+
+
+@pytest.mark.parametrize("quote", ['"{}"', "“{}”", "„{}”"])
+def test_direct_quote_in_every_kind_of_mark_gets_its_speaker(ref, quote):
+    words = "We stand together with our allies"
+    record = run(
+        ref,
+        f"President Andrzej Duda spoke in Warsaw. {quote.format(words)}, Duda said.",
+        published=dt.date(2016, 4, 22),
+    )
+    direct = [s for s in record.statements if s.direct]
+    assert [(s.speaker, s.quote) for s in direct] == [("andrzej-duda", words)]
+
+
+def test_quote_split_by_a_paragraph_break_stays_one_statement(ref):
+    text = 'Andrzej Duda spoke. "Our position is clear: anyone in need and\n\ncomes to us will be helped," he said.'
+    record = run(ref, text, published=dt.date(2016, 4, 22))
+    assert [s.quote for s in record.statements if s.direct] == [
+        "Our position is clear: anyone in need and\n\ncomes to us will be helped,"
+    ]
+
+
+def test_polish_null_subject_attributes_to_the_last_subject_not_the_object(ref):
+    text = (
+        "Mariusz Błaszczak spotkał się z ministrem obrony USA Markiem Esperem. "
+        '"To są ćwiczenia sojusznicze" - wyjaśnił.'
+    )
+    record = run(ref, text, "pl", dt.date(2020, 2, 12))
+    assert [s.speaker for s in record.statements if s.direct] == ["mariusz-blaszczak"]
+
+
+def test_reported_speech_with_that_clause(ref):
+    record = run(
+        ref,
+        "Andrzej Duda said that Poland would support its neighbours in the region.",
+        published=dt.date(2016, 4, 22),
+    )
+    reported = [s for s in record.statements if not s.direct]
+    assert [(s.speaker, s.quote) for s in reported] == [
+        ("andrzej-duda", "Poland would support its neighbours in the region.")
+    ]
+    assert "State:PL" in reported[0].mentions
+
+
+def test_relative_weekday_resolves_against_publication_date(ref):
+    record = run(
+        ref, "Andrzej Duda met Borut Pahor in Warsaw on Friday.", published=dt.date(2016, 4, 22)
+    )
+    meeting = record.meetings[0]
+    assert (meeting.start, meeting.place, meeting.kind) == ("2016-04-22", "warsaw", "bilateral")
+
+
+def test_two_day_ministerial_that_concluded_on_thursday(ref):
+    text = (
+        "Polish Foreign Minister Radoslaw Sikorski spoke during a two-day meeting of NATO foreign "
+        "ministers that concluded on Thursday."
+    )
+    meeting = run(ref, text, published=dt.date(2024, 4, 4)).meetings[0]
+    assert (meeting.start, meeting.end, meeting.organizer) == ("2024-04-03", "2024-04-04", "nato")
+
+
+def test_phone_call_is_not_a_meeting(ref):
+    record = run(
+        ref,
+        "Andrzej Duda held a phone call with Borut Pahor on Friday.",
+        published=dt.date(2016, 4, 22),
+    )
+    assert record.meetings == []
+    assert record.calls[0].participants == ["andrzej-duda", "borut-pahor"]
+
+
+def test_page_debris_never_becomes_an_entity_or_statement(ref):
+    text = (
+        "back to top\nicon bookmark-bicon flagicon ruicon shareicon NATO Poland\n"
+        "Share this article\n\nThe talks were held in Warsaw."
+    )
+    record = run(ref, text)
+    assert {e.key for e in record.entities} == {"warsaw"}
+    assert record.statements == []
+
+
+def test_evidence_offsets_point_at_the_words(ref):
+    text = 'Andrzej Duda said: "We are ready," in Warsaw.'
+    record = run(ref, text, published=dt.date(2016, 4, 22))
+    s = record.statements[0]
+    assert text[s.evidence.start : s.evidence.end] == s.quote == "We are ready,"
+
+
+def test_bare_surname_links_only_when_the_persons_state_is_named(ref):
+    alone = run(
+        ref, "Błaszczak powiedział, że rozmowy były udane i konkretne.", "pl", dt.date(2020, 2, 12)
+    )
+    assert officials(alone) == {}
+    with_state = run(
+        ref,
+        "Błaszczak powiedział, że polscy żołnierze zostaną w Iraku na dłużej.",
+        "pl",
+        dt.date(2020, 2, 12),
+    )
+    assert officials(with_state) == {"mariusz-blaszczak": "Q1748055"}
