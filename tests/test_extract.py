@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from kg.extract import extract
+from kg.extract.names import polish_nominative_name
 from kg.read import Article
 from kg.reference import load_reference
 
@@ -80,7 +81,10 @@ def test_direct_quote_in_every_kind_of_mark_gets_its_speaker(ref, quote):
 
 
 def test_quote_split_by_a_paragraph_break_stays_one_statement(ref):
-    text = 'Andrzej Duda spoke. "Our position is clear: anyone in need and\n\ncomes to us will be helped," he said.'
+    text = (
+        'Andrzej Duda spoke. "Our position is clear: anyone in need and\n\n'
+        'comes to us will be helped," he said.'
+    )
     record = run(ref, text, published=dt.date(2016, 4, 22))
     assert [s.quote for s in record.statements if s.direct] == [
         "Our position is clear: anyone in need and\n\ncomes to us will be helped,"
@@ -165,3 +169,58 @@ def test_bare_surname_links_only_when_the_persons_state_is_named(ref):
         dt.date(2020, 2, 12),
     )
     assert officials(with_state) == {"mariusz-blaszczak": "Q1748055"}
+
+
+def test_surname_re_mention_links_to_the_official_named_in_full(ref):
+    text = (
+        "Estonian Foreign Minister Kalle Tammsaar arrived in Riga on Monday. "
+        "Tammsaar said that the region needed more air defence."
+    )
+    record = run(ref, text, published=dt.date(2024, 5, 6))
+    assert list(officials(record)) == ["kalle-tammsaar"]
+    assert [s.speaker for s in record.statements] == ["kalle-tammsaar"]
+
+
+def test_surname_inside_a_longer_name_is_someone_else(ref):
+    text = "Estonian Foreign Minister Kalle Tammsaar met reporters. Anton Tammsaar was not there."
+    entity = next(e for e in run(ref, text).entities if e.type == "Official")
+    assert [m.text for m in entity.mentions] == ["Kalle Tammsaar"]
+
+
+def test_polish_inflected_surname_after_a_cue_joins_the_full_name(ref):
+    text = (
+        "Minister obrony Estonii Hanno Pevkur przyjechał do Warszawy. "
+        "Wicepremier spotkał się z ministrem Pevkurem w środę."
+    )
+    record = run(ref, text, "pl", dt.date(2024, 5, 8))
+    entity = next(e for e in record.entities if e.type == "Official")
+    assert (entity.key, [m.text for m in entity.mentions]) == (
+        "hanno-pevkur",
+        ["Hanno Pevkur", "Pevkurem"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("inflected", "nominative"),
+    [
+        ("Markiem Esperem", "Mark Esper"),
+        ("Mateuszem Morawieckim", "Mateusz Morawiecki"),
+        ("Kają Kallas", "Kaja Kallas"),
+        ("Jacka Czaputowicza", "Jacek Czaputowicz"),
+        ("Siergieja Ławrowa", "Siergiej Ławrow"),
+        ("Gitanasem Nausėdą", "Gitanas Nausėda"),
+        ("Władysława Kosiniaka-Kamysza", "Władysław Kosiniak-Kamysz"),
+    ],
+)
+def test_polish_name_is_labelled_in_the_nominative(inflected, nominative):
+    assert polish_nominative_name(inflected) == nominative
+
+
+def test_unknown_official_met_in_an_oblique_case_keeps_the_nominative_label(ref):
+    text = (
+        "Prezydent spotkał się z premierem Estonii Kristenem Michalem. "
+        "Premier Estonii Kristen Michal podziękował."
+    )
+    record = run(ref, text, "pl", dt.date(2024, 5, 8))
+    labels = [e.label for e in record.entities if e.type == "Official" and not e.in_reference]
+    assert labels == ["Kristen Michal"]

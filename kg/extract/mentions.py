@@ -12,7 +12,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from kg.extract.lexicon import Lexicon
-from kg.extract.names import Gazetteer, Match, Name
+from kg.extract.names import Gazetteer, Match, Name, inflected_match, polish_nominative_name
 from kg.extract.text import Token, fold, slug
 from kg.reference import Official, Reference
 
@@ -42,6 +42,9 @@ class NewOfficial:
     label: str
     post_kind: str | None
     state: str | None
+    # False when the label was rebuilt from an inflected form ("z Annaleną Baerbock"), so a
+    # later nominative spelling of the same person replaces it.
+    label_as_written: bool = True
 
 
 @dataclass
@@ -172,8 +175,79 @@ class MentionFinder:
             if m.inflected:
                 via = "inflection"
             self._add(m.name.type, m.name.key, m.first, m.last, via)
+        self._link_surnames()
         self.mentions.sort(key=lambda x: (x.start, x.end))
         return self.mentions
+
+    # -- later mentions of officials found by a cue ("Austin said", "Pistoriusem") ----------
+    def _link_surnames(self) -> None:
+        """News names a person in full once and by surname afterwards: a surname of one (and
+        only one) official found in full by a cue links to that official."""
+        by_surname: dict[str, set[str]] = {}
+        for new in self.new_officials.values():
+            words = new.label.split()
+            if len(words) >= 2:
+                by_surname.setdefault(fold(words[-1]), set()).add(new.key)
+        surnames = {s: keys.pop() for s, keys in by_surname.items() if len(keys) == 1}
+        self._merge_surname_only_officials(surnames)
+        claimed = {i for m in self.matches for i in range(m.first, m.last + 1)}
+        claimed |= {i for m in self.mentions for i in range(m.first, m.last + 1)}
+        for surname, key in surnames.items():
+            parts = surname.split("-")
+            for i in range(len(self.toks) - len(parts) + 1):
+                span = range(i, i + len(parts))
+                if claimed.intersection(span) or not self._surname_at(i, parts):
+                    continue
+                self._add("Official", key, i, i + len(parts) - 1, "surname", confidence=0.8)
+                claimed.update(span)
+
+    def _merge_surname_only_officials(self, surnames: dict[str, str]) -> None:
+        """"wicepremier Kosiniak-Kamysz" is the "Władysław Kosiniak-Kamysz" named elsewhere."""
+        for new in list(self.new_officials.values()):
+            if len(new.label.split()) != 1:
+                continue
+            target = surnames.get(fold(polish_nominative_name(new.label)))
+            target = target or surnames.get(fold(new.label))
+            if target is None or target == new.key:
+                continue
+            del self.new_officials[new.key]
+            full = self.new_officials[target]
+            full.post_kind = full.post_kind or new.post_kind
+            full.state = full.state or new.state
+            for m in self.mentions:
+                if m.type == "Official" and m.key == new.key:
+                    m.key = target
+
+    def _surname_at(self, i: int, parts: list[str]) -> bool:
+        """Tokens i.. spell the surname (a Polish case form allowed) and stand alone as a name:
+        not part of a longer run of capitalised words ("Hans Pistorius" is someone else)."""
+        toks = self.toks[i : i + len(parts)]
+        for k, (tok, part) in enumerate(zip(toks, parts, strict=True)):
+            if not _is_capitalised_word(tok.text):
+                return False
+            if k and self.text[toks[k - 1].end : tok.start] != "-":
+                return False
+            same = tok.folded == part or (
+                self.language == "pl" and inflected_match(tok.folded, part)
+            )
+            if not same:
+                return False
+        last = i + len(parts) - 1
+        return not (self._name_word_next_to(i, -1) or self._name_word_next_to(last, 1))
+
+    def _name_word_next_to(self, i: int, step: int) -> bool:
+        j = i + step
+        if not 0 <= j < len(self.toks):
+            return False
+        a, b = (self.toks[j], self.toks[i]) if step < 0 else (self.toks[i], self.toks[j])
+        if self.text[a.end : b.start] != " ":
+            return False
+        word = self.toks[j].text
+        in_cue = any(
+            m.first <= j <= m.last and m.name.type in ("PostCue", "State", "Institution")
+            for m in self.matches
+        )
+        return _is_capitalised_word(word) and word not in self.lex.not_names and not in_cue
 
     # -- officials named directly -------------------------------------------------------
     def _official_by_name(self, m: Match) -> None:
@@ -317,8 +391,11 @@ class MentionFinder:
         self, name_toks: list[Token], kind: str, state: str | None, first: int, cue: Match
     ) -> None:
         label = self.text[name_toks[0].start : name_toks[-1].end]
-        if self.language == "pl" and fold(self.toks[cue.first].text) != fold(cue.name.words[0]):
-            label = re.sub(r"\w+", lambda w: _polish_nominative(w.group()), label)
+        inflected = self.language == "pl" and fold(self.toks[cue.first].text) != fold(
+            cue.name.words[0]
+        )
+        if inflected:
+            label = polish_nominative_name(label)
         i0 = self.toks.index(name_toks[0])
         i1 = self.toks.index(name_toks[-1])
         linked = self._fuzzy_link(label, kind, state)
@@ -337,7 +414,7 @@ class MentionFinder:
             )
             return
         key = slug(label)
-        self.new_officials.setdefault(key, NewOfficial(key, label, kind, state))
+        self._remember_new_official(NewOfficial(key, label, kind, state, not inflected))
         self._add(
             "Official",
             key,
@@ -349,6 +426,16 @@ class MentionFinder:
             state=state,
             confidence=0.7,
         )
+
+    def _remember_new_official(self, new: NewOfficial) -> None:
+        known = self.new_officials.get(new.key)
+        if known is None:
+            self.new_officials[new.key] = new
+            return
+        if new.label_as_written and not known.label_as_written:
+            known.label, known.label_as_written = new.label, True
+        known.post_kind = known.post_kind or new.post_kind
+        known.state = known.state or new.state
 
     def _fuzzy_link(self, label: str, kind: str, state: str | None) -> str | None:
         best: tuple[float, str] | None = None
@@ -462,22 +549,3 @@ def _kinds_agree(cue_kind: str, post_kind: str) -> bool:
         return True
     generic = {"minister": post_kind.endswith("minister"), "official": True}
     return generic.get(cue_kind, False)
-
-
-_NOMINATIVE_RULES = (
-    ("iego", "i"),
-    ("kiem", "k"),
-    ("giem", "g"),
-    ("em", ""),
-    ("owi", ""),
-    ("ego", "y"),
-    ("a", ""),
-)
-
-
-def _polish_nominative(word: str) -> str:
-    """A best-effort nominative of an inflected Polish masculine name ("Esperem" -> "Esper")."""
-    for ending, replacement in _NOMINATIVE_RULES:
-        if word.endswith(ending) and len(word) - len(ending) >= 3:
-            return word[: -len(ending)] + replacement
-    return word

@@ -7,6 +7,7 @@ the name's stem plus a case ending. English matches whole tokens, diacritics asi
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -173,3 +174,40 @@ def _token_matches(tok: Token, word: str, name: Name, language: str, last: bool)
     if language == "pl" and inflected_match(tok.folded, fold(word)):
         return True
     return None
+
+
+# Case endings of Polish personal names and the nominative ending that replaces them, longest
+# first: instrumental "Markiem Esperem", "Kają Kallas", "Mateuszem Morawieckim"; genitive
+# "Siergieja Ławrowa", "Jacka Czaputowicza", "Radosława Sikorskiego"; dative "Dudzie" is left.
+_NOMINATIVE_RULES = (
+    ("skiego", "ski"),
+    ("ckiego", "cki"),
+    ("skim", "ski"),
+    ("ckim", "cki"),
+    ("iego", "i"),
+    ("kiem", "k"),
+    ("giem", "g"),
+    ("em", ""),
+    ("owi", ""),
+    ("ego", "y"),
+    ("ą", "a"),
+    ("a", ""),
+)
+# Stems that end in these clusters had a mobile "e" in the nominative ("Jacka" -> "Jacek").
+_MOBILE_E = ("ck", "tk")
+
+
+def polish_nominative(word: str) -> str:
+    """A best-effort nominative of an inflected Polish personal name ("Esperem" -> "Esper")."""
+    for ending, replacement in _NOMINATIVE_RULES:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            stem = word[: -len(ending)]
+            if not replacement and stem.endswith(_MOBILE_E):
+                stem = stem[:-1] + "e" + stem[-1]
+            return stem + replacement
+    return word
+
+
+def polish_nominative_name(name: str) -> str:
+    """Every word of a name in the nominative ("Wołodymyrem Zełenskim" -> "Wołodymyr Zełenski")."""
+    return re.sub(r"\w+", lambda w: polish_nominative(w.group()), name)

@@ -152,7 +152,7 @@ def _reported_in_sentence(doc: Document, start: int, end: int) -> Statement | No
         speaker = _subject_before(doc, toks, i, start)
         if speaker is None:
             continue
-        # "stressed that ..." at once; "told reporters that", "assured Pahor ... that" a little later
+        # "stressed that ..." at once; "told reporters that", "assured Pahor ... that" later
         reach = 2 if tok.folded in doc.lex.bare_report_verbs else 9
         that = next(
             (
