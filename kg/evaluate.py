@@ -147,8 +147,10 @@ def _predicted(store: ox.Store, article_id: str) -> dict[str, Any]:
           ?m a dkg:Meeting ; dkg:reportedIn ?article .
           GRAPH ?article { ?m dkg:participant ?p }
           ?p rdfs:label ?who FILTER(lang(?who) = "en")
-          OPTIONAL { GRAPH ?article { ?m dkg:participantState ?s } ?s rdfs:label ?state FILTER(lang(?state) = "en") }
-          OPTIONAL { GRAPH ?article { ?m dkg:location ?l } ?l rdfs:label ?place FILTER(lang(?place) = "en") }
+          OPTIONAL { GRAPH ?article { ?m dkg:participantState ?s }
+                     ?s rdfs:label ?state FILTER(lang(?state) = "en") }
+          OPTIONAL { GRAPH ?article { ?m dkg:location ?l }
+                     ?l rdfs:label ?place FILTER(lang(?place) = "en") }
           OPTIONAL { GRAPH ?article { ?m dkg:startDate ?start } }
           OPTIONAL { GRAPH ?article { ?m dkg:endDate ?end } }
         }""",
@@ -165,7 +167,8 @@ def _predicted(store: ox.Store, article_id: str) -> dict[str, Any]:
         store,
         """
         SELECT DISTINCT ?s ?speaker ?quote ?direct WHERE {
-          GRAPH ?article { ?s a dkg:Statement ; dkg:speaker ?sp ; dkg:quote ?quote ; dkg:isDirectQuote ?direct }
+          GRAPH ?article { ?s a dkg:Statement ; dkg:speaker ?sp ; dkg:quote ?quote ;
+                              dkg:isDirectQuote ?direct }
           ?sp rdfs:label ?speaker FILTER(lang(?speaker) = "en")
         }""",
         a,
@@ -346,7 +349,8 @@ def format_text(ev: Evaluation, details: bool) -> str:
         )
         for t, s in scores.items():
             lines.append(
-                f"  {t:16} {s.gold:5} {s.predicted:5} {s.precision:9.3f} {s.recall:7.3f} {s.f1:6.3f}"
+                f"  {t:16} {s.gold:5} {s.predicted:5} "
+                f"{s.precision:9.3f} {s.recall:7.3f} {s.f1:6.3f}"
             )
 
     table("All articles", ev.overall)

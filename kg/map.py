@@ -346,7 +346,7 @@ def reference_views(ref: Reference) -> dict[str, list]:
         labels = [Label(off.name_en, "en")] + ([Label(off.name_pl, "pl")] if off.name_pl else [])
         positions = [
             PositionView(
-                f"{R}position/{off.key}/{tn.post}/{tn.start.isoformat() if tn.start else 'undated'}",
+                f"{R}position/{off.key}/{tn.post}/{_date_key(tn.start)}",
                 post_iri(tn.post),
                 tn.start.isoformat() if tn.start else None,
                 tn.end.isoformat() if tn.end else None,
@@ -384,6 +384,10 @@ def reference_views(ref: Reference) -> dict[str, list]:
         "officials": officials,
         "places": places,
     }
+
+
+def _date_key(day: object) -> str:
+    return day.isoformat() if day is not None else "undated"  # type: ignore[attr-defined]
 
 
 def render_reference(ref: Reference) -> str:

@@ -48,7 +48,8 @@ def test_duda_pahor_meeting_is_in_the_article_graph_with_date_and_place(seed_bui
         SELECT ?date ?place WHERE {
           GRAPH <https://w3id.org/dkg/id/article/000_c67f5beca45faf07> {
             ?m a dkg:Meeting ; dkg:participant <https://w3id.org/dkg/id/official/andrzej-duda>,
-                 <https://w3id.org/dkg/id/official/borut-pahor> ; dkg:startDate ?date ; dkg:location ?l }
+                 <https://w3id.org/dkg/id/official/borut-pahor> ;
+               dkg:startDate ?date ; dkg:location ?l }
           ?l rdfs:label ?place FILTER(lang(?place) = "en") }""",
     )
     assert rows == [("2016-04-22", "Warsaw")]
@@ -58,7 +59,8 @@ def test_same_official_in_two_articles_has_one_iri(seed_build):
     rows = query(
         seed_build,
         """
-        SELECT DISTINCT ?g WHERE { GRAPH ?g { ?a dkg:mentions <https://w3id.org/dkg/id/official/mariusz-blaszczak> } }""",
+        SELECT DISTINCT ?g WHERE {
+          GRAPH ?g { ?a dkg:mentions <https://w3id.org/dkg/id/official/mariusz-blaszczak> } }""",
     )
     assert [r[0] for r in rows] == [
         "https://w3id.org/dkg/id/article/001_0829f27ba36dad32",

@@ -35,11 +35,18 @@ pytestmark = pytest.mark.server
 def seed_endpoint(tmp_path_factory) -> Iterator[str]:
     out = tmp_path_factory.mktemp("seeds")
     kg = [sys.executable, "-m", "kg.cli"]
-    build = subprocess.run([*kg, "build", "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    build = subprocess.run(
+        [*kg, "build", "--out", str(out)], cwd=ROOT, capture_output=True, text=True
+    )
     assert build.returncode == 0, build.stdout + build.stderr
     port = free_port()
-    server = subprocess.Popen([*kg, "serve", "--out", str(out), "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [*kg, "serve", "--out", str(out), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/query"
     try:
         _wait_for(url, server)
@@ -92,6 +99,10 @@ def test_update_request_is_refused_by_the_seed_endpoint(seed_endpoint):
     base = seed_endpoint.removesuffix("/query")
     drop = requests.post(f"{base}/update", data={"update": "DROP ALL"}, timeout=10)
     assert drop.status_code in (403, 404, 405)
-    count = requests.get(seed_endpoint, params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"},
-                         headers={"Accept": "text/csv"}, timeout=10)
+    count = requests.get(
+        seed_endpoint,
+        params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"},
+        headers={"Accept": "text/csv"},
+        timeout=10,
+    )
     assert int(count.text.splitlines()[1]) > 0
