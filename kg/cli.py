@@ -91,7 +91,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return extract_command(args.file, args.reference)
     if args.command == "validate":
-        from kg.pipeline import validate_command
+        from kg.validate import validate_command
 
         return validate_command(args.out, args.format, args.fail_on)
     if args.command == "serve":

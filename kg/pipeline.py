@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset
 
 from kg import load, map, rdfterms, validate
 from kg.errors import InputError, KgError
@@ -80,10 +79,7 @@ def build(articles_dir: Path, out_dir: Path, reference_dir: Path) -> BuildResult
 
 
 def validate_quads(quads: list[ox.Quad]) -> validate.ValidationReport:
-    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
-    dataset = Dataset()
-    dataset.parse(data=data.decode("utf-8"), format="nquads")
-    return validate.validate_dataset(dataset)
+    return validate.validate_quads(quads)
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -113,21 +109,4 @@ def extract_command(file: Path, reference: Path) -> int:
     return EXIT_OK
 
 
-def validate_command(out: Path, fmt: str, fail_on: str) -> int:
-    store = load.open_store(out)
-    quads = [
-        q
-        for q in store
-        if q.graph_name != ox.NamedNode(rdfterms.SHAPES_GRAPH)
-        and q.graph_name != ox.NamedNode(rdfterms.ONTOLOGY_GRAPH)
-    ]
-    report = validate_quads(quads)
-    print(validate.format_json(report) if fmt == "json" else validate.format_text(report))
-    if report.violations():
-        return EXIT_VIOLATIONS
-    if fail_on == "warning" and report.warnings():
-        return EXIT_VIOLATIONS
-    return EXIT_OK
-
-
-__all__ = ["build", "build_command", "extract_command", "validate_command", "KgError"]
+__all__ = ["build", "build_command", "extract_command", "KgError"]

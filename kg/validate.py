@@ -423,3 +423,31 @@ def format_json(report: ValidationReport) -> str:
         "results": [asdict(r) for r in report.results],
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+# -- the `kg validate` command ------------------------------------------------------------
+def validate_quads(quads: list) -> ValidationReport:
+    """Validate pyoxigraph quads laid out as the build writes them (see validate_dataset)."""
+    import pyoxigraph as ox
+
+    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+    dataset = Dataset()
+    dataset.parse(data=data.decode("utf-8"), format="nquads")
+    return validate_dataset(dataset)
+
+
+def validate_command(out: Path, fmt: str, fail_on: str) -> int:
+    """`kg validate`: the built store against the shapes; exit 0 conforms, 1 violations."""
+    import pyoxigraph as ox
+
+    from kg import load
+
+    store = load.open_store(out)
+    skip = {ox.NamedNode(SHAPES_GRAPH), ox.NamedNode(ONTOLOGY_GRAPH)}
+    report = validate_quads([q for q in store if q.graph_name not in skip])
+    print(format_json(report) if fmt == "json" else format_text(report))
+    if report.violations():
+        return 1
+    if fail_on == "warning" and report.warnings():
+        return 1
+    return 0
