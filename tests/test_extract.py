@@ -224,3 +224,61 @@ def test_unknown_official_met_in_an_oblique_case_keeps_the_nominative_label(ref)
     record = run(ref, text, "pl", dt.date(2024, 5, 8))
     labels = [e.label for e in record.entities if e.type == "Official" and not e.in_reference]
     assert labels == ["Kristen Michal"]
+
+
+def test_counterpart_after_a_named_minister_is_an_official(ref):
+    text = "Estonian Foreign Minister Kalle Tammsaar met his Latvian counterpart Ilze Berzina."
+    record = run(ref, text, published=dt.date(2024, 5, 6))
+    entity = next(e for e in record.entities if e.key == "ilze-berzina")
+    assert (entity.post_kind, entity.state) == ("foreign-minister", "LV")
+
+
+def test_name_in_apposition_before_a_post_is_an_official(ref):
+    text = "Według Kalle Tammsaara, szefa estońskiej dyplomacji, rozmowy były trudne."
+    record = run(ref, text, "pl", dt.date(2024, 5, 6))
+    entity = next(e for e in record.entities if e.type == "Official")
+    assert (entity.label, entity.post_kind, entity.state) == (
+        "Kalle Tammsaar",
+        "foreign-minister",
+        "EE",
+    )
+
+
+def test_former_holder_of_a_post_is_not_an_official(ref):
+    record = run(ref, "Former Prime Minister Kalle Tammsaar wrote a book about the war.")
+    assert officials(record) == {}
+    record = run(ref, "Książkę napisał Kalle Tammsaar, były premier Estonii.", "pl")
+    assert officials(record) == {}
+
+
+def test_post_with_an_alliance_resolves_to_its_holder_on_the_date(ref):
+    text = "Sekretarz generalny NATO podkreślił, że sojusz jest zjednoczony."
+    record = run(ref, text, "pl", dt.date(2023, 2, 15))
+    assert list(officials(record)) == ["jens-stoltenberg"]
+
+
+def test_name_after_a_portfolio_is_the_holder(ref):
+    text = "Według komisarza ds. rolnictwa i rybołówstwa Henrika Lunda plan jest gotowy."
+    record = run(ref, text, "pl", dt.date(2025, 4, 9))
+    assert [e.label for e in record.entities if e.type == "Official"] == ["Henrik Lund"]
+
+
+def test_organisation_name_is_not_taken_for_a_person(ref):
+    text = "Jak podało Biuro Prasowe Rządu, szefowa niemieckiego MSZ rozmawiała z premierem."
+    record = run(ref, text, "pl", dt.date(2024, 5, 8))
+    assert all(e.label != "Biuro Prasowe Rządu" for e in record.entities)
+
+
+@pytest.mark.parametrize(
+    ("text", "states"),
+    [
+        ("Rozmowa dotyczyła polskiej prezydencji w Radzie UE.", {"PL"}),
+        ("Brakuje części zamiennych do czołgów.", set()),
+        ("Rozmawiano o granicy z Białorusią.", {"BY"}),
+        ("Polscy żołnierze wrócili z Litwy.", {"PL", "LT"}),
+    ],
+)
+def test_polish_case_forms_link_states_but_not_lookalike_words(ref, text, states):
+    record = run(ref, text, "pl", dt.date(2025, 4, 9))
+    assert {e.key for e in record.entities if e.type == "State"} == states
+    assert officials(record) == {}

@@ -37,6 +37,11 @@ class Lexicon:
     institutions: dict[str, str]
     not_names: frozenset[str]
     particles: frozenset[str]
+    counterpart_nouns: tuple[str, ...]
+    former_words: frozenset[str]
+    determiners: frozenset[str]
+    portfolio_markers: tuple[str, ...]
+    organisation_words: frozenset[str]
 
 
 def _words(data: dict[str, Any], key: str) -> list[str]:
@@ -68,4 +73,9 @@ def load_lexicon(language: str) -> Lexicon:
         institutions={str(k): str(v) for k, v in (data.get("institutions") or {}).items()},
         not_names=frozenset(_words(data, "not_names")),
         particles=frozenset(fold(w) for w in _words(data, "particles")),
+        counterpart_nouns=tuple(_words(data, "counterpart_nouns")),
+        former_words=frozenset(fold(w) for w in _words(data, "former_words")),
+        determiners=frozenset(fold(w) for w in _words(data, "determiners")),
+        portfolio_markers=tuple(fold(w) for w in _words(data, "portfolio_markers")),
+        organisation_words=frozenset(fold(w) for w in _words(data, "organisation_words")),
     )

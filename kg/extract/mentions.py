@@ -17,6 +17,9 @@ from kg.extract.text import Token, fold, slug
 from kg.reference import Official, Reference
 
 FUZZY_NAME_THRESHOLD = 85.0
+# The cue key of "counterpart" words: the post is that of the official the sentence is about.
+COUNTERPART = "counterpart"
+MAX_PORTFOLIO_WORDS = 7
 
 
 @dataclass
@@ -103,6 +106,8 @@ def _gazetteer_names(ref: Reference, lex_by_lang: dict[str, Lexicon]) -> list[Na
     for lang, lex in lex_by_lang.items():
         for n, iso2 in lex.institutions.items():
             names.append(Name(tuple(n.split()), "Institution", iso2, "name", lang))
+        for n in lex.counterpart_nouns:
+            names.append(Name(tuple(n.split()), "PostCue", COUNTERPART, "name", lang))
     # Dedupe while keeping the first (strongest) reading of each spelling.
     seen: set[tuple[tuple[str, ...], str, str | None]] = set()
     unique = []
@@ -150,6 +155,7 @@ class MentionFinder:
         self.anchor = anchor
         self.ref = ref
         self.lex = lex
+        self.gazetteer = gazetteer
         self.matches = gazetteer.find(toks, language)
         self.mentions: list[Mention] = []
         self.new_officials: dict[str, NewOfficial] = {}
@@ -202,7 +208,7 @@ class MentionFinder:
                 claimed.update(span)
 
     def _merge_surname_only_officials(self, surnames: dict[str, str]) -> None:
-        """"wicepremier Kosiniak-Kamysz" is the "Władysław Kosiniak-Kamysz" named elsewhere."""
+        """ "wicepremier Kosiniak-Kamysz" is the "Władysław Kosiniak-Kamysz" named elsewhere."""
         for new in list(self.new_officials.values()):
             if len(new.label.split()) != 1:
                 continue
@@ -286,15 +292,18 @@ class MentionFinder:
     def _post_phrase(self, idx: int, used: set[int]) -> None:
         cue = self.matches[idx]
         kind = cue.name.key
-        states: list[str] = []
+        states: list[str] = self._states_inside(cue)
+        orgs: list[str] = []
         first = cue.first
         before = self._match_before(idx)
-        if before is not None and before.name.type in ("State", "Institution"):
-            states.append(before.name.key)
+        if before is not None and before.name.type in ("State", "Institution", "Alliance"):
+            (orgs if before.name.type == "Alliance" else states).append(before.name.key)
             if before.name.type == "State":
                 self._add("State", before.name.key, before.first, before.last, "adjective")
             first = before.first
             used.add(idx - 1)
+        if kind == COUNTERPART:
+            kind = self._kind_of_last_official(cue.start)
         # "of" + state (en), or state names right after the cue (pl genitive), a list allowed
         j = idx + 1
         cursor = cue.last
@@ -305,6 +314,12 @@ class MentionFinder:
             allowed = ({"of", "the"} if self.language == "en" else set()) | (
                 {"and", "i", "oraz", ","} if states else set()
             )
+            if nxt.name.type == "Alliance" and not gap and not orgs:
+                # "Sekretarz generalny NATO"; the alliance itself is linked later
+                orgs.append(nxt.name.key)
+                cursor = nxt.last
+                j += 1
+                continue
             if (
                 nxt.name.type in ("State", "Institution")
                 and set(gap) <= allowed
@@ -319,7 +334,10 @@ class MentionFinder:
                 j += 1
                 continue
             break
+        if self._former(first):  # "former Prime Minister X", "były premier": no post today
+            return
         state = states[0] if len(set(states)) == 1 else None
+        org = orgs[0] if len(orgs) == 1 and not states else None
         # A person after the cue: a reference name, or capitalised words
         nxt = self.matches[j] if j < len(self.matches) else None
         gap = self._gap_words(cursor, nxt.first) if nxt is not None else ["?"]
@@ -342,9 +360,10 @@ class MentionFinder:
                 state=state,
             )
             return
-        name_toks = self._name_after(cursor)
+        name_toks = self._name_after(cursor) or self._name_in_apposition_before(first)
         if name_toks:
-            self._named_by_cue(name_toks, kind, state, first, cue)
+            start = min(first, self.toks.index(name_toks[0]))
+            self._named_by_cue(name_toks, kind, state, start, cue)
             return
         phrase = PostPhrase(
             kind,
@@ -356,8 +375,8 @@ class MentionFinder:
             is_object,
             plural,
         )
-        if state is not None and not plural:
-            phrase.resolved = self._holder(kind, state)
+        if (state is not None or org is not None) and not plural and kind is not None:
+            phrase.resolved = self._holder(kind, state, org)
             if phrase.resolved:
                 self._add(
                     "Official",
@@ -372,17 +391,70 @@ class MentionFinder:
                 )
         self.post_phrases.append(phrase)
 
+    def _states_inside(self, cue: Match) -> list[str]:
+        """States named inside a cue with a gap ("szefa polskiej dyplomacji")."""
+        inner = self.toks[cue.first + 1 : cue.last]
+        found = []
+        for m in self.gazetteer.find(inner, self.language):
+            if m.name.type == "State":
+                found.append(m.name.key)
+                first, last = cue.first + 1 + m.first, cue.first + 1 + m.last
+                self._add("State", m.name.key, first, last, m.name.strength)
+        return found
+
+    def _kind_of_last_official(self, pos: int) -> str | None:
+        """ "his Ukrainian counterpart X" holds the post of the official the sentence is about."""
+        for m in reversed(self.mentions):
+            if m.type == "Official" and m.end <= pos and pos - m.end < 300:
+                if "\n" in self.text[m.end : pos]:
+                    return None
+                official = self.ref.officials.get(m.key)
+                post = self.ref.post_held(official, self.anchor) if official else None
+                return post.kind if post else m.post_kind
+        return None
+
+    def _former(self, first: int) -> bool:
+        k = first - 1
+        while k >= 0 and self.toks[k].folded in self.lex.determiners:
+            k -= 1
+        return (
+            k >= 0
+            and self.toks[k].folded in self.lex.former_words
+            and not re.search(r"[.!?\n]", self.text[self.toks[k].end : self.toks[first].start])
+        )
+
+    def _name_in_apposition_before(self, first: int) -> list[Token]:
+        """ "Siergieja Ławrowa, szefa rosyjskiej dyplomacji", "X, the Lithuanian foreign minister":
+        two or three capitalised words right before a comma that opens the post phrase."""
+        k = first - 1
+        while k >= 0 and self.toks[k].folded in self.lex.determiners:
+            k -= 1
+        if k < 0 or self.text[self.toks[k].end : self.toks[k + 1].start].strip() != ",":
+            return []
+        claimed = {i for m in self.matches for i in range(m.first, m.last + 1)}
+        out: list[Token] = []
+        while k >= 0 and len(out) < 3:
+            tok = self.toks[k]
+            after = self.toks[k + 1].start if out else None
+            if after is not None and self.text[tok.end : after].strip(" -"):
+                break
+            if k in claimed or not _is_capitalised_word(tok.text) or tok.text in self.lex.not_names:
+                break
+            out.insert(0, tok)
+            k -= 1
+        return out if len(out) >= 2 and self._person_like(out) else []
+
     def _plural(self, cue: Match) -> bool:
         word = self.toks[cue.first].folded
         return word.endswith(("ami", "ow", "owie")) or word.endswith("s") and self.language == "en"
 
-    def _holder(self, kind: str, state: str) -> str | None:
+    def _holder(self, kind: str, state: str | None, org: str | None = None) -> str | None:
         """The one person who held the post on the article's date, else None."""
-        if self.anchor is None:
+        if self.anchor is None or (state is None and org is None):
             return None
         holders = {
             o.key
-            for p in self.ref.posts_of(kind, state=state)
+            for p in self.ref.posts_of(kind, state=state, org=org)
             for o in self.ref.holders(p.key, self.anchor)
         }
         return holders.pop() if len(holders) == 1 else None
@@ -391,11 +463,9 @@ class MentionFinder:
         self, name_toks: list[Token], kind: str, state: str | None, first: int, cue: Match
     ) -> None:
         label = self.text[name_toks[0].start : name_toks[-1].end]
-        inflected = self.language == "pl" and fold(self.toks[cue.first].text) != fold(
-            cue.name.words[0]
-        )
-        if inflected:
-            label = polish_nominative_name(label)
+        inflected = self._cue_inflected(cue)
+        if self.language == "pl":
+            label = polish_nominative_name(label, inflected)
         i0 = self.toks.index(name_toks[0])
         i1 = self.toks.index(name_toks[-1])
         linked = self._fuzzy_link(label, kind, state)
@@ -427,6 +497,14 @@ class MentionFinder:
             confidence=0.7,
         )
 
+    def _cue_inflected(self, cue: Match) -> bool:
+        """A Polish cue not in the nominative ("z ministrem", "szefa"): the name after it is
+        inflected too. Feminine cues ("minister", "wysoka przedstawiciel") are nominative."""
+        if self.language != "pl":
+            return False
+        word = self.toks[cue.first].folded
+        return word not in self.gazetteer.first_words("PostCue", self.language)
+
     def _remember_new_official(self, new: NewOfficial) -> None:
         known = self.new_officials.get(new.key)
         if known is None:
@@ -454,10 +532,11 @@ class MentionFinder:
         return None
 
     def _name_after(self, cursor: int) -> list[Token]:
-        """Up to three capitalised words right after token `cursor` that no entity claimed."""
+        """Up to three capitalised words right after token `cursor` (or after the portfolio
+        that follows it: "komisarz ds. obronności Andrius Kubilius") that no entity claimed."""
         claimed = {i for m in self.matches for i in range(m.first, m.last + 1)}
         out: list[Token] = []
-        i = cursor + 1
+        i = self._after_portfolio(cursor) + 1
         while i < len(self.toks) and len(out) < 3:
             tok = self.toks[i]
             prev_end = self.toks[i - 1].end
@@ -468,7 +547,33 @@ class MentionFinder:
                 break
             out.append(tok)
             i += 1
-        return out if len(out) >= 2 else []
+        return out if len(out) >= 2 and self._person_like(out) else []
+
+    def _after_portfolio(self, cursor: int) -> int:
+        """The last token of a portfolio after a post ("for defence and space", "ds.
+        zagranicznych", "do spraw zagranicznych i polityki bezpieczeństwa"), else `cursor`."""
+        words = [t.folded for t in self.toks[cursor + 1 : cursor + 3]]
+        marker = next(
+            (
+                len(m.split())
+                for m in self.lex.portfolio_markers
+                if words[: len(m.split())] == m.split()
+            ),
+            0,
+        )
+        if not marker:
+            return cursor
+        i = cursor + marker
+        end = min(len(self.toks) - 1, i + MAX_PORTFOLIO_WORDS)
+        while i < end and not self.toks[i + 1].capitalised:
+            if re.search(r"[,;:!?\n]", self.text[self.toks[i].end : self.toks[i + 1].start]):
+                return cursor
+            i += 1
+        return i
+
+    def _person_like(self, name_toks: list[Token]) -> bool:
+        """Organisations ("Centrum Informacyjne Rządu", "Institute of ...") are not people."""
+        return not any(t.folded in self.lex.organisation_words for t in name_toks)
 
     # -- helpers ------------------------------------------------------------------------
     def _match_before(self, idx: int) -> Match | None:

@@ -49,10 +49,19 @@ POLISH_ENDINGS = frozenset(
         "iem",
         "ech",
         "iu",
+        "ia",  # Białoruś -> z Białorusią (folded)
     ]
 )
-# Consonant alternations before -e/-ie endings (Polska -> Polsce, Duda -> Dudzie).
-_ALTERNATIONS = (("k", "c"), ("g", "dz"), ("r", "rz"), ("ch", "sz"), ("d", "dz"), ("t", "c"))
+# Consonant alternations and the endings that follow them (Polska -> Polsce, polscy; Duda ->
+# Dudzie; prezydent -> prezydencie, prezydenci); "części" is not a form of "czeski".
+_ALTERNATIONS = (
+    ("k", "c", ("e", "y")),
+    ("g", "dz", ("e", "y")),
+    ("r", "rz", ("e", "y")),
+    ("ch", "sz", ("e", "y")),
+    ("d", "dz", ("ie",)),
+    ("t", "c", ("ie", "i")),
+)
 
 
 def polish_stems(word: str) -> set[str]:
@@ -66,11 +75,17 @@ def polish_stems(word: str) -> set[str]:
         stems.add(word[:-2] + "ie" + word[-2])  # Niemcy -> Niemiec (genitive plural)
     if word.endswith("er") and len(word) > 5:  # minister -> ministr-em
         stems.add(word[:-2] + "r")
-    for stem in list(stems):
-        for old, new in _ALTERNATIONS:
-            if stem.endswith(old):
-                stems.add(stem[: -len(old)] + new)
     return {s for s in stems if len(s) >= 3}
+
+
+def alternated_stems(word: str) -> set[tuple[str, tuple[str, ...]]]:
+    """Stems with the final consonant alternated, each with the endings that follow it."""
+    out = set()
+    for stem in polish_stems(word):
+        for old, new, endings in _ALTERNATIONS:
+            if stem.endswith(old):
+                out.add((stem[: -len(old)] + new, endings))
+    return out
 
 
 def inflected_match(token: str, word: str) -> bool:
@@ -79,9 +94,14 @@ def inflected_match(token: str, word: str) -> bool:
         return True
     if len(word) < 4 or abs(len(token) - len(word)) > 4:
         return False
-    return any(
+    if any(
         token.startswith(stem) and token[len(stem) :] in POLISH_ENDINGS
         for stem in polish_stems(word)
+    ):
+        return True
+    return any(
+        token.startswith(stem) and token[len(stem) :] in endings
+        for stem, endings in alternated_stems(word)
     )
 
 
@@ -112,12 +132,25 @@ class Match:
 
 class Gazetteer:
     def __init__(self, names: list[Name]) -> None:
+        self._names = names
+        self._first_words: dict[tuple[str, str], frozenset[str]] = {}
         self._by_prefix: dict[str, list[Name]] = defaultdict(list)
         for name in names:
             if name.words:
                 self._by_prefix[fold(name.words[0])[:3]].append(name)
         for bucket in self._by_prefix.values():
             bucket.sort(key=lambda n: -len(n.words))
+
+    def first_words(self, type_: str, language: str) -> frozenset[str]:
+        """The folded first words of the names of one type, as written (not inflected)."""
+        key = (type_, language)
+        if key not in self._first_words:
+            self._first_words[key] = frozenset(
+                fold(n.words[0])
+                for n in self._names
+                if n.type == type_ and n.language in (None, language)
+            )
+        return self._first_words[key]
 
     def find(self, toks: list[Token], language: str) -> list[Match]:
         """Every non-overlapping match, longest first at each position, left to right."""
@@ -136,23 +169,47 @@ class Gazetteer:
         for name in self._by_prefix.get(toks[i].folded[:3], ()):
             if name.language not in (None, language):
                 continue
-            n = len(name.words)
-            if i + n > len(toks):
-                continue
-            window = toks[i : i + n]
-            if not _adjacent(window):
-                continue
-            inflected = False
-            ok = True
-            for k, (tok, word) in enumerate(zip(window, name.words, strict=True)):
-                result = _token_matches(tok, word, name, language, k == n - 1)
-                if result is None:
-                    ok = False
-                    break
-                inflected = inflected or result
-            if ok:
-                return Match(name, i, i + n - 1, window[0].start, window[-1].end, inflected)
+            for window, words, last in _windows(name, toks, i):
+                inflected = _window_matches(window, words, name, language)
+                if inflected is not None:
+                    return Match(name, i, last, toks[i].start, toks[last].end, inflected)
         return None
+
+
+# In a cue, "..." stands for a few lower-case words naming the body or the state
+# ("szef polskiej dyplomacji", "head of the foreign affairs committee").
+GAP = "..."
+MAX_GAP_WORDS = 3
+
+
+def _windows(name: Name, toks: list[Token], i: int):
+    """(tokens, the name's words they stand for, index of the last token) to try at toks[i]."""
+    if GAP not in name.words:
+        last = i + len(name.words) - 1
+        if last < len(toks) and _adjacent(toks[i : last + 1]):
+            yield toks[i : last + 1], name.words, last
+        return
+    cut = name.words.index(GAP)
+    head, tail = name.words[:cut], name.words[cut + 1 :]
+    for gap in range(1, MAX_GAP_WORDS + 1):
+        last = i + len(head) + gap + len(tail) - 1
+        if last >= len(toks) or not _adjacent(toks[i : last + 1]):
+            return
+        inside = toks[i + len(head) : i + len(head) + gap]
+        if any(t.capitalised for t in inside):
+            return
+        yield toks[i : i + len(head)] + toks[last - len(tail) + 1 : last + 1], head + tail, last
+
+
+def _window_matches(window: list[Token], words: tuple[str, ...], name: Name, language: str):
+    """None: no match; else whether any token matched as an inflected form."""
+    inflected = False
+    for k, (tok, word) in enumerate(zip(window, words, strict=True)):
+        result = _token_matches(tok, word, name, language, k == len(words) - 1)
+        if result is None:
+            return None
+        inflected = inflected or result
+    return inflected
 
 
 def _adjacent(window: list[Token]) -> bool:
@@ -208,6 +265,9 @@ def polish_nominative(word: str) -> str:
     return word
 
 
-def polish_nominative_name(name: str) -> str:
-    """Every word of a name in the nominative ("Wołodymyrem Zełenskim" -> "Wołodymyr Zełenski")."""
+def polish_nominative_name(name: str, inflected: bool = True) -> str:
+    """Every word of a name in the nominative ("Wołodymyrem Zełenskim" -> "Wołodymyr Zełenski").
+    Where the context may be nominative, only "-ą", which no nominative name ends in, goes."""
+    if not inflected:
+        return re.sub(r"ą\b", "a", name)
     return re.sub(r"\w+", lambda w: polish_nominative(w.group()), name)
