@@ -75,6 +75,13 @@ def read_article(path: Path) -> Article:
     language = _language(path, meta, text)
     published = _date_field(path, meta, "published")
     reference_date = _date_field(path, meta, "reference_date")
+    for key, day in (("published", published), ("reference_date", reference_date)):
+        if day is not None and day > dt.date.today() + dt.timedelta(days=1):
+            raise InputError(
+                path,
+                f"front matter {key!r} is {day.isoformat()}, in the future",
+                _key_line_of(meta, key),
+            )
     return Article(
         id=article_id,
         text=text,
