@@ -282,3 +282,36 @@ def test_polish_case_forms_link_states_but_not_lookalike_words(ref, text, states
     record = run(ref, text, "pl", dt.date(2025, 4, 9))
     assert {e.key for e in record.entities if e.type == "State"} == states
     assert officials(record) == {}
+
+
+def test_inflected_full_name_re_mention_links_to_the_official(ref):
+    text = (
+        "Minister obrony Estonii Hanno Pevkur przyjechał do Warszawy. "
+        "Błaszczak rozmawiał z Hannem Pevkurem o obronie."
+    )
+    record = run(ref, text, "pl", dt.date(2020, 2, 12))
+    entity = next(e for e in record.entities if e.key == "hanno-pevkur")
+    assert [m.text for m in entity.mentions] == ["Hanno Pevkur", "Hannem Pevkurem"]
+
+
+def test_talks_on_the_sidelines_are_not_merged_into_the_ministerial(ref):
+    text = (
+        "Estonian Foreign Minister Kalle Tammsaar took part in the meeting of NATO foreign "
+        "ministers in Brussels on Tuesday. On the margins of the meeting, Tammsaar held talks "
+        "with Latvian Foreign Minister Ilze Berzina."
+    )
+    meetings = run(ref, text, published=dt.date(2024, 4, 3)).meetings
+    assert sorted(m.participants for m in meetings) == [
+        ["ilze-berzina", "kalle-tammsaar"],
+        ["kalle-tammsaar"],
+    ]
+
+
+def test_implicit_meeting_subject_must_be_of_the_state_the_post_names(ref):
+    text = (
+        "Andrzej Duda spoke in Warsaw on Monday. "
+        "On Tuesday the Estonian defence minister met Lithuanian Defence Minister Arvydas "
+        "Anušauskas."
+    )
+    record = run(ref, text, published=dt.date(2021, 10, 20))
+    assert all("andrzej-duda" not in m.participants for m in record.meetings)

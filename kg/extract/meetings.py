@@ -54,10 +54,19 @@ def _participants(doc: Document, sentence: Region) -> set[str]:
     named = doc.officials_in(sentence.start, sentence.end)
     keys = {m.key for m in named}
     if not any(not m.is_object for m in named):
-        subject = doc.salient_official(sentence.start)
+        subject = doc.salient_official(sentence.start, _subject_state(doc, sentence))
         if subject is not None:
             keys.add(subject)
     return keys
+
+
+def _subject_state(doc: Document, sentence: Region) -> str | None:
+    """The state of a subject named only by a post nobody could be linked to ("the German
+    minister"): the implicit subject must be an official of that state."""
+    for p in doc.post_phrases:
+        if sentence.start <= p.start < sentence.end and not (p.resolved or p.is_object or p.plural):
+            return p.states[0] if len(set(p.states)) == 1 else None
+    return None
 
 
 def _meeting_in(
@@ -184,10 +193,9 @@ def _same_meeting(a: Meeting, b: Meeting) -> bool:
     small, large = sorted((set(a.participants), set(b.participants)), key=len)
     if a.participant_states != b.participant_states:
         return False
-    if not (
-        small == large
-        or (small <= large and (a.organizer is None or b.organizer is None) and (len(small) == 1))
-    ):
+    # One person's mention of a meeting joins the meeting they are named in, but talks on the
+    # sidelines of a ministerial are not the ministerial itself.
+    if not (small == large or (small <= large and a.organizer == b.organizer and len(small) == 1)):
         return False
     if a.organizer and b.organizer and a.organizer != b.organizer:
         return False

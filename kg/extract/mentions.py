@@ -198,13 +198,26 @@ class MentionFinder:
         self._merge_surname_only_officials(surnames)
         claimed = {i for m in self.matches for i in range(m.first, m.last + 1)}
         claimed |= {i for m in self.mentions for i in range(m.first, m.last + 1)}
-        for surname, key in surnames.items():
-            parts = surname.split("-")
+        # Full names first ("z Mikiem Pompeo"), then surnames alone.
+        names = [(fold(n.label), n.key) for n in self.new_officials.values()]
+        names += [(surname, key) for surname, key in surnames.items()]
+        for name, key in names:
+            new = self.new_officials[key]
+            parts = re.split(r"[\s-]+", name)
             for i in range(len(self.toks) - len(parts) + 1):
                 span = range(i, i + len(parts))
                 if claimed.intersection(span) or not self._surname_at(i, parts):
                     continue
-                self._add("Official", key, i, i + len(parts) - 1, "surname", confidence=0.8)
+                self._add(
+                    "Official",
+                    key,
+                    i,
+                    i + len(parts) - 1,
+                    "surname",
+                    post_kind=new.post_kind,
+                    state=new.state,
+                    confidence=0.8,
+                )
                 claimed.update(span)
 
     def _merge_surname_only_officials(self, surnames: dict[str, str]) -> None:
@@ -231,7 +244,7 @@ class MentionFinder:
         for k, (tok, part) in enumerate(zip(toks, parts, strict=True)):
             if not _is_capitalised_word(tok.text):
                 return False
-            if k and self.text[toks[k - 1].end : tok.start] != "-":
+            if k and self.text[toks[k - 1].end : tok.start] not in ("-", " "):
                 return False
             same = tok.folded == part or (
                 self.language == "pl" and inflected_match(tok.folded, part)
@@ -266,7 +279,18 @@ class MentionFinder:
             ):
                 return
             via, confidence = "surname", 0.85
-        self._add("Official", official.key, m.first, m.last, via, confidence=confidence)
+        # The mention carries the person's post, so that "the German minister" is not them.
+        post = self.ref.post_held(official, self.anchor)
+        self._add(
+            "Official",
+            official.key,
+            m.first,
+            m.last,
+            via,
+            post_kind=post.kind if post else None,
+            state=post.state if post else official.citizen_of,
+            confidence=confidence,
+        )
 
     def _context_agrees(self, official: Official, kind: str | None, state: str | None) -> bool:
         """A surname or fuzzy match links only when the person fits the article's context."""
