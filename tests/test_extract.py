@@ -315,3 +315,20 @@ def test_implicit_meeting_subject_must_be_of_the_state_the_post_names(ref):
     )
     record = run(ref, text, published=dt.date(2021, 10, 20))
     assert all("andrzej-duda" not in m.participants for m in record.meetings)
+
+
+def test_single_marks_quote_speech_but_not_apostrophes_or_terms(ref):
+    text = (
+        "Andrzej Duda spoke in Warsaw. ‘Poland’s allies will not be left alone,’ he said. "
+        "He called the plan a ‘joint effort’."
+    )
+    record = run(ref, text, published=dt.date(2016, 4, 22))
+    assert [s.quote for s in record.statements if s.direct] == [
+        "Poland’s allies will not be left alone,"
+    ]
+
+
+def test_a_quoted_name_is_not_a_statement(ref):
+    text = "Prezydent Andrzej Duda chce, by baza nosiła nazwę „Fort Wolności”."
+    record = run(ref, text, "pl", dt.date(2018, 9, 20))
+    assert [s for s in record.statements if s.direct] == []

@@ -16,6 +16,8 @@ MIN_REPORTED_WORDS = 4
 # A reported clause that introduces a quote in the same sentence must be a full proposition.
 MIN_REPORTED_WORDS_BEFORE_QUOTE = 10
 FRAGMENT_MAX_WORDS = 6
+MAX_NAME_WORDS = 4
+MIN_SINGLE_MARK_WORDS = 3
 
 
 def find_statements(doc: Document) -> list[Statement]:
@@ -31,7 +33,7 @@ def _direct_quotes(doc: Document) -> list[Statement]:
     last_speaker_by_para: dict[int, str] = {}
     for qs, qe in doc.quotes:
         quote = doc.text[qs:qe]
-        if not re.search(r"\w", quote):
+        if not re.search(r"\w", quote) or _a_name(quote) or _a_term(doc, qs, quote):
             continue
         speaker, confidence = _attribute(doc, qs, qe)
         para = doc.paragraph_index(qs)
@@ -57,6 +59,17 @@ def _direct_quotes(doc: Document) -> list[Statement]:
             )
         )
     return found
+
+
+def _a_name(quote: str) -> bool:
+    """„Fort Trump”, "Eastern Shield": a quoted name or title, not words someone said."""
+    words = quote.split()
+    return len(words) <= MAX_NAME_WORDS and all(w[:1].isupper() for w in words)
+
+
+def _a_term(doc: Document, qs: int, quote: str) -> bool:
+    """Single marks around a word or two (‘joint mission’) set off a term, not speech."""
+    return doc.text[qs - 1 : qs] == "‘" and len(quote.split()) < MIN_SINGLE_MARK_WORDS
 
 
 def _opens_paragraph(doc: Document, qs: int) -> bool:

@@ -50,7 +50,12 @@ class Region:
 
 
 # Quotation marks: opening -> the closing marks accepted for it.
-_PAIRS = {"“": '”"', "„": '”“"', "«": "»", "»": "«"}
+# Some outlets quote speech in single marks (‘...’); "’" between letters is an apostrophe.
+_PAIRS = {"“": '”"', "„": '”“"', "«": "»", "»": "«", "‘": "’"}
+
+
+def _apostrophe(text: str, j: int) -> bool:
+    return text[j] == "’" and j + 1 < len(text) and text[j + 1].isalpha()
 
 
 def quotation_spans(text: str) -> list[tuple[int, int]]:
@@ -70,7 +75,7 @@ def quotation_spans(text: str) -> list[tuple[int, int]]:
             i += 1
             continue
         j = i + 1
-        while j < n and text[j] not in closers:
+        while j < n and (text[j] not in closers or _apostrophe(text, j)):
             if c == '"' and text[j] in "“„":  # a typographic quote cannot sit inside a straight one
                 break
             j += 1
