@@ -152,6 +152,8 @@ def _split_front_matter(path: Path, content: str) -> tuple[dict[str, Any], str, 
         line = mark.line + 2 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(path, f"front matter is not valid YAML: {problem}", line) from exc
+    except ValueError as exc:  # YAML's own date parsing: "published: 2024-13-01"
+        raise InputError(path, f"front matter has an impossible value: {exc}", None) from exc
     if not isinstance(meta, dict):
         raise InputError(path, "front matter must be a mapping of keys to values", 2)
     for key in meta:

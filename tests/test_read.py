@@ -56,6 +56,7 @@ def test_file_without_front_matter_is_read_with_detected_language(tmp_path):
         ("---\ntitle: x\ntext without a closing line", "never closed", 1),
         ("---\ntitle: x\n---\n   \n", "the article has no text", None),
         ("", "the article has no text", None),
+        ("---\nlanguage: en\npublished: 2024-13-01\n---\ntext", "month must be in 1..12", None),
     ],
 )
 def test_bad_article_is_refused_naming_file_and_line(tmp_path, content, message, line):
