@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from kg.query import bind_params, load_saved_queries, query_with_values
+from kg.query import bind_params, load_saved_queries, query_with_values, service_blocks
 from kg.serve import running_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,9 +56,11 @@ class LoadResult:
 
 
 def saved_query_texts(queries_dir: Path = ROOT / "queries") -> list[str]:
-    """Every saved query with its example parameters bound, as sent to the endpoint."""
+    """Every saved query with its example parameters bound, as sent to the endpoint; those that
+    join Wikidata with SERVICE are left out (they would load a remote endpoint, not this one)."""
     saved = load_saved_queries(queries_dir)
-    return [query_with_values(q, bind_params(q, q.example)) for q in saved.values()]
+    local = [q for q in saved.values() if not service_blocks(q.text)]
+    return [query_with_values(q, bind_params(q, q.example)) for q in local]
 
 
 def run_load(

@@ -55,6 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--queries", type=Path, default=Path("queries"))
+    p.add_argument(
+        "--wikidata",
+        metavar="URL",
+        help="SPARQL endpoint for the queries' Wikidata SERVICE blocks "
+        "(default: https://query.wikidata.org/sparql)",
+    )
+    p.add_argument(
+        "--show-query", action="store_true", help="print the SPARQL text instead of running it"
+    )
     _out_option(p)
 
     p = sub.add_parser("eval", help="score the built graph against gold annotations")
@@ -101,7 +110,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "query":
         from kg.query import query_command
 
-        return query_command(args.out, args.name, args.param, args.format, args.queries)
+        return query_command(
+            args.out,
+            args.name,
+            args.param,
+            args.format,
+            args.queries,
+            args.wikidata,
+            args.show_query,
+        )
     if args.command == "eval":
         from kg.evaluate import eval_command
 

@@ -10,12 +10,23 @@ A saved query is one SPARQL SELECT file whose first lines are a header of commen
     # expect-seeds: rows >= 1
 
 `param` may repeat; `example` (values for the parameters, used by the tests and the README) is
-optional unless the query has a required parameter. queries/README.md documents the format.
+optional unless the query has a required parameter; `service-values` names the variables of a
+`SERVICE` block that `kg query` restricts to the graph's Wikidata QIDs (below).
+queries/README.md documents the format.
 
 Parameters are bound, never pasted: every raw value becomes an RDF term (`bind_params`), and
 the query runs with a `VALUES (?a ?b) { (<term> <term>) }` block put at the start of its WHERE
 clause, each term written by pyoxigraph's own serializer (which does the escaping). The same
 text runs in the local store and over HTTP, so both give the same answer.
+
+Joining Wikidata: a saved query reaches Wikidata with `SERVICE <https://query.wikidata.org/sparql>
+{ ... }`; `with_wikidata_endpoint` points those blocks at another endpoint (a mirror, or the
+tests' fixture server). Oxigraph sends a SERVICE block to the remote endpoint as it stands,
+without the bindings of the rest of the query, so `?person wdt:P569 ?born` alone would ask
+Wikidata for every birth date it has. `with_service_values` therefore puts a `VALUES` block with
+the graph's Wikidata QIDs (every `owl:sameAs wd:Q...` object, `graph_qids`) inside the block for
+each variable the header's `service-values` names: a superset of the values the join can use,
+so the answer is the same as without it, only the remote query is small.
 
 Why not pyoxigraph's `substitutions`: in pyoxigraph 0.5.13 a substituted variable must be in
 the SELECT projection, `BOUND(?x)` is false for it, `BIND(?x AS ?y)` and sub-queries do not see
@@ -54,6 +65,9 @@ from kg.errors import InputError, KgError, UsageError
 DKG = "https://w3id.org/dkg/ontology#"
 DKGR = "https://w3id.org/dkg/id/"
 WD = "http://www.wikidata.org/entity/"
+OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+#: The Wikidata Query Service: the endpoint the saved queries name after SERVICE.
+WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"
 XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -74,7 +88,15 @@ RESOURCE_PARAMS: dict[str, str] = {
 #: Parameters holding dates: `from`, `to` and any name ending in `date`.
 DATE_PARAMS = frozenset({"from", "to"})
 
-HEADER_KEYS = ("title", "description", "keywords", "param", "example", "expect-seeds")
+HEADER_KEYS = (
+    "title",
+    "description",
+    "keywords",
+    "param",
+    "example",
+    "service-values",
+    "expect-seeds",
+)
 REQUIRED_HEADER_KEYS = ("title", "description", "keywords", "expect-seeds")
 
 _HEADER_LINE = re.compile(r"^#\s?(?P<key>[a-z][a-z-]*):\s*(?P<value>.*?)\s*$")
@@ -86,6 +108,8 @@ _QID = re.compile(r"^Q[1-9][0-9]*$")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _ISO2 = re.compile(r"^[A-Za-z]{2}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WD_ENTITY = re.compile(rf"^{re.escape(WD)}Q[1-9][0-9]*$")
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # Tokens that matter when looking for the WHERE clause: comments, strings and IRIs are skipped
 # so that a "WHERE" or "{" inside them is never taken for the real one.
@@ -97,6 +121,22 @@ _WHERE_SCAN = re.compile(
     | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
     | (?P<where>(?<![\w?$:])WHERE\b)
     | (?P<brace>\{)
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+# Tokens that matter when looking for SERVICE blocks: the keyword, its IRI and the braces.
+_SERVICE_SCAN = re.compile(
+    r"""
+      (?P<comment>\#[^\n]*)
+    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+                |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<service>(?<![\w?$:])SERVICE\b)
+    | (?P<silent>(?<![\w?$:])SILENT\b)
+    | (?P<open>\{)
+    | (?P<close>\})
+    | (?P<other>[^\s#"'<{}]+|<)
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -125,6 +165,7 @@ class SavedQuery:
     expect_seeds: tuple[str, int]  # (">=", 1) for `rows >= 1`
     example: dict[str, str] = field(default_factory=dict)
     text: str = ""
+    service_values: tuple[str, ...] = ()
 
     @property
     def param_names(self) -> list[str]:
@@ -203,6 +244,14 @@ def parse_saved_query(path: Path) -> SavedQuery:
     if any(p.required and p.name not in example for p in params):
         raise InputError(path, "a query with required params needs an `# example:` line")
 
+    service_values: tuple[str, ...] = ()
+    if values["service-values"]:
+        line, value = values["service-values"][0]
+        service_values = tuple(name.lstrip("?$") for name in value.split())
+        bad = [name for name in service_values if not _VARIABLE_NAME.match(name)]
+        if bad:
+            raise InputError(path, f"service-values names variables, not {bad}", line)
+
     body = "\n".join(text.splitlines()[body_start:])
     if not re.search(r"(?<![\w?$:])SELECT\b", body, re.IGNORECASE):
         raise InputError(path, "a saved query must be a SELECT query")
@@ -210,6 +259,10 @@ def parse_saved_query(path: Path) -> SavedQuery:
     for name in names:
         if not re.search(rf"[?$]{name}\b", body):
             raise InputError(path, f"param {name!r} is declared but ?{name} is not in the query")
+    blocks = service_blocks(body)
+    for name in service_values:
+        if not any(re.search(rf"[?$]{name}\b", body[b.open : b.close]) for b in blocks):
+            raise InputError(path, f"service-values: ?{name} is in no SERVICE block of the query")
 
     return SavedQuery(
         name=path.stem,
@@ -221,6 +274,7 @@ def parse_saved_query(path: Path) -> SavedQuery:
         expect_seeds=(op, int(match["n"])),
         example=example,
         text=text,
+        service_values=service_values,
     )
 
 
@@ -362,6 +416,142 @@ def _where_position(text: str, path: Path) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
+# SERVICE blocks: the Wikidata endpoint and the QIDs sent to it
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceBlock:
+    """Where one `SERVICE [SILENT] <iri> { ... }` sits in a query's text (string indices)."""
+
+    iri: str  # the endpoint IRI, without the angle brackets ("" when it is a variable)
+    iri_start: int
+    iri_end: int
+    open: int  # just after the block's `{`
+    close: int  # at the block's matching `}`
+
+
+def service_blocks(text: str) -> list[ServiceBlock]:
+    """Every SERVICE block of a query, outermost first; comments, strings and IRIs are skipped.
+
+    >>> [b.iri for b in service_blocks("SELECT * WHERE { SERVICE <http://e/sparql> { ?s ?p ?o } }")]
+    ['http://e/sparql']
+    """
+    blocks: list[ServiceBlock] = []
+    stack: list[tuple[str, int, int, int] | None] = []  # one entry per open brace
+    pending: tuple[str, int, int] | None = None  # SERVICE seen, its block not yet open
+    expect_iri = False
+    for match in _SERVICE_SCAN.finditer(text):
+        kind = match.lastgroup
+        if kind in ("comment", "string"):
+            continue
+        if kind == "service":
+            expect_iri, pending = True, None
+        elif kind == "silent" and expect_iri:
+            continue
+        elif expect_iri and kind == "iri":
+            pending, expect_iri = (match.group()[1:-1], match.start(), match.end()), False
+        elif expect_iri and kind == "other" and match.group().startswith(("?", "$")):
+            pending, expect_iri = ("", match.start(), match.end()), False
+        elif kind == "open":
+            stack.append((pending[0], pending[1], pending[2], match.end()) if pending else None)
+            pending, expect_iri = None, False
+        elif kind == "close" and stack:
+            opened = stack.pop()
+            if opened is not None:
+                iri, iri_start, iri_end, open_at = opened
+                blocks.append(ServiceBlock(iri, iri_start, iri_end, open_at, match.start()))
+        else:
+            expect_iri = False
+    return sorted(blocks, key=lambda block: block.open)
+
+
+def with_wikidata_endpoint(text: str, endpoint: str) -> str:
+    """Point every `SERVICE <https://query.wikidata.org/sparql>` of a query at `endpoint`.
+
+    The IRI is written by pyoxigraph's serializer, which refuses anything that is not an IRI;
+    only http(s) endpoints are accepted.
+    """
+    if not endpoint.startswith(("http://", "https://")):
+        raise UsageError(f"--wikidata {endpoint!r}: give the endpoint's http(s) URL")
+    try:
+        iri = str(ox.NamedNode(endpoint))
+    except ValueError as exc:
+        raise UsageError(f"--wikidata {endpoint!r} is not a valid IRI ({exc})") from None
+    for block in reversed(service_blocks(text)):
+        if block.iri == WIKIDATA_ENDPOINT:
+            text = text[: block.iri_start] + iri + text[block.iri_end :]
+    return text
+
+
+def with_service_values(text: str, values: Mapping[str, Sequence[Term]]) -> str:
+    """Open each SERVICE block that uses `?name` with `VALUES ?name { terms }` (for each name).
+
+    The terms are written by pyoxigraph's serializer (a Wikidata entity as `wd:Q36` when the
+    query declares that prefix), a few to a line. An empty list gives `VALUES ?x { }`, which
+    matches nothing: there is nothing in the graph to join with.
+    """
+    wd_prefix = re.search(rf"PREFIX\s+wd:\s*<{re.escape(WD)}>", text, re.IGNORECASE) is not None
+
+    def written(term: Term) -> str:
+        if wd_prefix and isinstance(term, ox.NamedNode) and _WD_ENTITY.match(term.value):
+            return "wd:" + term.value[len(WD) :]
+        return str(term)
+
+    for block in reversed(service_blocks(text)):
+        inner = text[block.open : block.close]
+        lines = []
+        for name, terms in values.items():
+            if not re.search(rf"[?$]{name}\b", inner):
+                continue
+            words = [written(term) for term in terms]
+            rows = [" ".join(words[i : i + 8]) for i in range(0, len(words), 8)]
+            body = "".join(f"\n      {row}" for row in rows)
+            lines.append(
+                f"\n    VALUES ?{name} {{{body}\n    }}" if rows else f"\n    VALUES ?{name} {{ }}"
+            )
+        text = text[: block.open] + "".join(lines) + text[block.open :]
+    return text
+
+
+def graph_qids(store_or_endpoint: ox.Store | str, *, http_timeout: float = 120.0) -> list[Term]:
+    """Every Wikidata entity the graph links to (`owl:sameAs wd:Q...` objects), sorted."""
+    text = (
+        f"SELECT DISTINCT ?qid WHERE {{ ?entity <{OWL_SAME_AS}> ?qid "
+        f'FILTER(isIRI(?qid) && REGEX(STR(?qid), "^{WD}Q[1-9][0-9]*$")) }}'
+    )
+    if isinstance(store_or_endpoint, str):
+        solutions = _query_endpoint(store_or_endpoint, text, http_timeout)
+    else:
+        solutions = store_or_endpoint.query(text, use_default_graph_as_union=True)
+    assert isinstance(solutions, ox.QuerySolutions)
+    qids = [solution[0] for solution in solutions if solution[0] is not None]
+    return sorted(qids, key=lambda term: (len(term.value), term.value))
+
+
+def prepare_query(
+    store_or_endpoint: ox.Store | str,
+    saved: SavedQuery,
+    params: Mapping[str, str] | None = None,
+    *,
+    wikidata: str | None = None,
+    http_timeout: float = 120.0,
+) -> str:
+    """The text `run_saved_query` sends: parameters bound, Wikidata endpoint set, QIDs pushed.
+
+    `wikidata` replaces the Wikidata endpoint of the SERVICE blocks (default: keep
+    https://query.wikidata.org/sparql). The graph's QIDs are read from `store_or_endpoint`.
+    """
+    text = query_with_values(saved, bind_params(saved, params or {}))
+    if wikidata is not None:
+        text = with_wikidata_endpoint(text, wikidata)
+    if saved.service_values:
+        qids = graph_qids(store_or_endpoint, http_timeout=http_timeout)
+        text = with_service_values(text, {name: qids for name in saved.service_values})
+    return text
+
+
+# ----------------------------------------------------------------------------------------------
 # Running
 # ----------------------------------------------------------------------------------------------
 
@@ -371,25 +561,38 @@ def run_saved_query(
     saved: SavedQuery,
     params: Mapping[str, str] | None = None,
     *,
+    wikidata: str | None = None,
     http_timeout: float = 120.0,
 ) -> tuple[list[str], list[Row]]:
     """Run a saved query on a pyoxigraph Store or a SPARQL endpoint URL (…/query).
 
     Returns the variable names and the rows (pyoxigraph terms, None where unbound). The store
-    is queried with the union default graph, as `kg serve` does.
+    is queried with the union default graph, as `kg serve` does. `wikidata` is the endpoint
+    for the query's SERVICE blocks (default https://query.wikidata.org/sparql).
     """
-    text = query_with_values(saved, bind_params(saved, params or {}))
+    text = prepare_query(
+        store_or_endpoint, saved, params, wikidata=wikidata, http_timeout=http_timeout
+    )
     if isinstance(store_or_endpoint, str):
         solutions = _query_endpoint(store_or_endpoint, text, http_timeout)
-    else:
-        try:
-            solutions = store_or_endpoint.query(text, use_default_graph_as_union=True)
-        except SyntaxError as exc:
-            raise InputError(saved.path, f"SPARQL syntax error: {exc}") from None
-    if not isinstance(solutions, ox.QuerySolutions):
-        raise InputError(saved.path, "a saved query must be a SELECT query")
-    variables = [v.value for v in solutions.variables]
-    rows = [tuple(solution[i] for i in range(len(variables))) for solution in solutions]
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise InputError(saved.path, "a saved query must be a SELECT query")
+        variables = [v.value for v in solutions.variables]
+        return variables, [tuple(s[i] for i in range(len(variables))) for s in solutions]
+    try:
+        solutions = store_or_endpoint.query(text, use_default_graph_as_union=True)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise InputError(saved.path, "a saved query must be a SELECT query")
+        variables = [v.value for v in solutions.variables]
+        rows = [tuple(solution[i] for i in range(len(variables))) for solution in solutions]
+    except SyntaxError as exc:
+        raise InputError(saved.path, f"SPARQL syntax error: {exc}") from None
+    except OSError as exc:  # a SERVICE endpoint that cannot be reached or answers badly
+        endpoints = sorted({block.iri for block in service_blocks(text) if block.iri})
+        raise KgError(
+            f"query {saved.name}: the SERVICE endpoint {', '.join(endpoints)} failed: {exc}"
+            + (" (choose another with --wikidata URL)" if endpoints else "")
+        ) from None
     return variables, rows
 
 
@@ -511,9 +714,19 @@ def _table(variables: Sequence[str], rows: Sequence[Row]) -> str:
 
 
 def query_command(
-    out_dir: Path, name: str | None, params: list[str], fmt: str, queries_dir: Path
+    out_dir: Path,
+    name: str | None,
+    params: list[str],
+    fmt: str,
+    queries_dir: Path,
+    wikidata: str | None = None,
+    show_query: bool = False,
 ) -> int:
-    """`kg query [NAME] [--param NAME=VALUE ...] [--format table|csv|json]`."""
+    """`kg query [NAME] [--param NAME=VALUE ...] [--format table|csv|json] [--wikidata URL]`.
+
+    `show_query` prints the SPARQL text that would run (parameters bound, Wikidata endpoint
+    set, QIDs pushed into SERVICE blocks) instead of running it, for pasting into the query page.
+    """
     saved_queries = load_saved_queries(queries_dir)
     if name is None:
         if params:
@@ -528,6 +741,8 @@ def query_command(
     saved = saved_queries[name]
     raw = parse_param_args(params)
     bind_params(saved, raw)  # report bad parameters before touching the store
+    if wikidata is not None:
+        with_wikidata_endpoint("", wikidata)  # report a bad URL before touching the store
     store_dir = Path(out_dir) / "store"
     if not store_dir.is_dir():
         raise UsageError(f"no store at {store_dir}: run `kg build` first")
@@ -535,6 +750,9 @@ def query_command(
         store = ox.Store.read_only(str(store_dir))
     except OSError as exc:
         raise UsageError(f"cannot open the store at {store_dir}: {exc}") from None
-    variables, rows = run_saved_query(store, saved, raw)
+    if show_query:
+        sys.stdout.write(prepare_query(store, saved, raw, wikidata=wikidata).rstrip("\n") + "\n")
+        return 0
+    variables, rows = run_saved_query(store, saved, raw, wikidata=wikidata)
     sys.stdout.write(format_rows(variables, rows, fmt))
     return 0

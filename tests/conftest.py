@@ -1,7 +1,10 @@
-"""Fixtures shared by the serve and query tests: the sample graph as a built store, served once."""
+"""Fixtures shared by the serve, query, export, docs and browser tests: the sample graph as a
+built store (served once), the seed articles built once, and a Wikidata stand-in server."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +13,9 @@ import pytest
 
 from kg.serve import RunningServer, running_server
 
+ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_GRAPH = Path(__file__).parent / "fixtures" / "graph" / "sample.trig"
+WIKIDATA_FIXTURES = Path(__file__).parent / "fixtures" / "wikidata"
 
 
 @pytest.fixture(scope="session")
@@ -31,8 +36,37 @@ def sparql_server(built_out: Path) -> Iterator[RunningServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def seed_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A build folder made by `kg build` from the seed articles (data/articles), once."""
+    out = tmp_path_factory.mktemp("seeds")
+    build = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "build", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def wikidata_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A second real Oxigraph server on 127.0.0.1 holding tests/fixtures/wikidata/*.ttl: the
+    endpoint the `wikidata-*` saved queries are pointed at with `--wikidata`."""
+    location = tmp_path_factory.mktemp("wikidata") / "store"
+    store = ox.Store(str(location))
+    for path in sorted(WIKIDATA_FIXTURES.glob("*.ttl")):
+        store.load(path=str(path))
+    store.flush()
+    del store
+    with running_server(location) as server:
+        yield server
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that use the served endpoint carry the `server` mark (`-m "not server"` skips them)."""
+    """Tests that use a served endpoint carry the `server` mark (`-m "not server"` skips them)."""
+    served = {"sparql_server", "wikidata_server"}
     for item in items:
-        if "sparql_server" in getattr(item, "fixturenames", ()):
+        if served & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.server)

@@ -32,16 +32,11 @@ pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
-def seed_endpoint(tmp_path_factory) -> Iterator[str]:
-    out = tmp_path_factory.mktemp("seeds")
+def seed_endpoint(seed_out: Path) -> Iterator[str]:
     kg = [sys.executable, "-m", "kg.cli"]
-    build = subprocess.run(
-        [*kg, "build", "--out", str(out)], cwd=ROOT, capture_output=True, text=True
-    )
-    assert build.returncode == 0, build.stdout + build.stderr
     port = free_port()
     server = subprocess.Popen(
-        [*kg, "serve", "--out", str(out), "--port", str(port)],
+        [*kg, "serve", "--out", str(seed_out), "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -84,9 +79,11 @@ def _write(name: str, variables: list[str], rows: set) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SAVED))
-def test_saved_query_returns_the_expected_rows_on_the_seed_graph(seed_endpoint, name):
+def test_saved_query_returns_the_expected_rows_on_the_seed_graph(
+    seed_endpoint, wikidata_server, name
+):
     params = PARAMS.get(name, SAVED[name].example)
-    variables, rows = run_over_http(seed_endpoint, name, params)
+    variables, rows = run_over_http(seed_endpoint, name, params, wikidata=wikidata_server.url)
     if UPDATE_EXPECTED:
         _write(name, variables, rows)
     header, expected = _read(name)
