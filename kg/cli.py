@@ -66,6 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _out_option(p)
 
+    p = sub.add_parser("docs", help="write the ontology's HTML documentation and JSON-LD context")
+    p.add_argument("--ontology", type=Path, default=Path("ontology/dkg.ttl"))
+    p.add_argument("--docs", type=Path, default=Path("docs"), help="docs folder (default: docs)")
+    _out_option(p)
+
+    p = sub.add_parser("export", help="write the built graph or one of its graphs to a file")
+    p.add_argument(
+        "--graph",
+        default="all",
+        metavar="ARTICLE_ID|reference|ontology|shapes|all",
+        help="one named graph, or all of them (default)",
+    )
+    p.add_argument("--format", choices=["turtle", "trig", "nquads", "jsonld"])
+    p.add_argument("--output", type=Path, help="file to write (default: stdout)")
+    _out_option(p)
+
     p = sub.add_parser("eval", help="score the built graph against gold annotations")
     p.add_argument("--gold", type=Path, required=True)
     p.add_argument("--format", choices=["text", "json"], default="text")
@@ -119,6 +135,14 @@ def _dispatch(args: argparse.Namespace) -> int:
             args.wikidata,
             args.show_query,
         )
+    if args.command == "docs":
+        from kg.docs import docs_command
+
+        return docs_command(args.out, args.ontology, args.docs)
+    if args.command == "export":
+        from kg.export import export_command
+
+        return export_command(args.out, args.graph, args.format, args.output)
     if args.command == "eval":
         from kg.evaluate import eval_command
 
