@@ -22,6 +22,13 @@ def _out_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kg", description="Build, check and serve a knowledge graph of diplomacy news."
@@ -33,7 +40,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", type=Path, default=Path("data/reference"))
     p.add_argument("--curation", type=Path, default=Path("data/curation"))
     p.add_argument("--strict", action="store_true", help="exit 2 when any article is refused")
+    p.add_argument(
+        "--workers", type=_positive, default=None, help="processes to use (default: all cores)"
+    )
     _out_option(p)
+
+    p = sub.add_parser("synth", help="write a synthetic corpus of articles with gold annotations")
+    p.add_argument("--articles", type=_positive, required=True, help="how many articles")
+    p.add_argument("--seed", type=int, default=1, help="the same seed gives the same corpus")
+    p.add_argument("--out", type=Path, required=True, help="writes OUT/articles and OUT/gold")
+    p.add_argument("--reference", type=Path, default=Path("data/reference"))
 
     p = sub.add_parser("extract", help="print one article's extraction record as JSON")
     p.add_argument("file", type=Path)
@@ -110,7 +126,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "build":
         from kg.pipeline import build_command
 
-        return build_command(args.articles, args.out, args.reference, args.curation, args.strict)
+        return build_command(
+            args.articles, args.out, args.reference, args.curation, args.strict, args.workers
+        )
+    if args.command == "synth":
+        from kg.synth import synth_command
+
+        return synth_command(args.articles, args.seed, args.out, args.reference)
     if args.command == "extract":
         from kg.pipeline import extract_command
 
