@@ -1,5 +1,19 @@
-"""Load stage: quads -> a pyoxigraph store on disk, written beside the live one and switched in
-only when complete, so a failed or killed build leaves the previous store whole."""
+"""Load stage: quads -> a pyoxigraph store on disk, written aside and switched in only when
+complete, so a failed or killed build leaves the previous store whole and servable.
+
+Layout of a build folder OUT::
+
+    OUT/store            -> current/store            (links that never change)
+    OUT/dataset.nq       -> current/dataset.nq
+    OUT/validation.json  -> current/validation.json
+    OUT/current          -> .generations/<id>        (the one link a build replaces)
+    OUT/.generations/<id>/{store, dataset.nq, validation.json, manifest.json}
+    OUT/.build.lock      (held by the build that is writing)
+
+A build writes a new generation folder and then replaces the `current` link with one
+`rename(2)`, which is atomic: readers see the old generation or the new one, never a mix.
+The previous generation is kept (a server started on it keeps its files); older ones go.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +21,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -16,53 +31,171 @@ from kg.errors import KgError
 
 STORE_DIR = "store"
 DUMP_FILE = "dataset.nq"
+REPORT_FILE = "validation.json"
+MANIFEST_FILE = "manifest.json"
+CURRENT = "current"
+GENERATIONS = ".generations"
+LOCK_FILE = ".build.lock"
+LINKED = (STORE_DIR, DUMP_FILE, REPORT_FILE)
+KEEP_GENERATIONS = 2  # the live one and the one before it
 
 
 def store_path(out_dir: Path) -> Path:
     return Path(out_dir) / STORE_DIR
 
 
+def lock_path(out_dir: Path) -> Path:
+    return Path(out_dir) / LOCK_FILE
+
+
 @contextlib.contextmanager
 def build_lock(out_dir: Path) -> Iterator[None]:
-    """Only one build writes into an output folder at a time."""
+    """Only one build writes into an output folder at a time; a second one is refused.
+
+    The lock is an flock(2) on OUT/.build.lock: the kernel drops it when the holder exits,
+    even by SIGKILL, so a killed build never leaves a stale lock behind.
+    """
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    handle = (out_dir / ".build.lock").open("w")
+    path = lock_path(out_dir)
+    handle = path.open("w")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as exc:
         handle.close()
-        raise KgError(f"another `kg build` is writing to {out_dir}; wait for it to finish") from exc
+        raise KgError(
+            f"another `kg build` is writing to {out_dir} (it holds the lock {path}); "
+            "nothing was changed: wait for it to finish"
+        ) from exc
     try:
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
         yield
     finally:
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
 
 
-def write_store(out_dir: Path, quads: Iterable[ox.Quad]) -> int:
-    """Write a new store and N-Quads dump into `out_dir`, then switch them in. Returns the count."""
+# -- generations ----------------------------------------------------------------------------
+def live_generation(out_dir: Path) -> Path | None:
+    """The folder of the store that is live now, or None before the first build."""
+    link = Path(out_dir) / CURRENT
+    if not link.is_symlink():
+        return None
+    target = link.resolve()
+    return target if target.is_dir() else None
+
+
+def new_generation(out_dir: Path) -> Path:
+    """A fresh folder for the next generation (leftovers of killed builds are cleared first)."""
+    root = Path(out_dir) / GENERATIONS
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_unused_generations(out_dir, keep=KEEP_GENERATIONS)
+    gen = root / f"{time.time_ns():020d}-{os.getpid()}"  # names sort by age
+    gen.mkdir()
+    return gen
+
+
+def switch_to(out_dir: Path, gen: Path) -> None:
+    """Make `gen` the live generation: one atomic rename of the `current` link."""
     out_dir = Path(out_dir)
-    staging = out_dir / f".{STORE_DIR}.new"
-    shutil.rmtree(staging, ignore_errors=True)
-    store = ox.Store(str(staging))
-    store.bulk_extend(quads)
+    tmp = out_dir / f".{CURRENT}.new"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    tmp.symlink_to(os.path.relpath(gen, out_dir))
+    _fsync_dir(gen)
+    os.replace(tmp, out_dir / CURRENT)
+    _fsync_dir(out_dir)
+    for name in LINKED:
+        _ensure_link(out_dir, name)
+    _remove_unused_generations(out_dir, keep=KEEP_GENERATIONS)
+
+
+def _ensure_link(out_dir: Path, name: str) -> None:
+    """OUT/name -> current/name. A real file or folder left by an older build is replaced."""
+    link = out_dir / name
+    target = f"{CURRENT}/{name}"
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    tmp = out_dir / f".{name}.link"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    tmp.symlink_to(target)
+    if link.is_dir() and not link.is_symlink():  # a store folder written by an older version
+        old = out_dir / f".{name}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(link, old)
+        os.replace(tmp, link)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, link)
+
+
+def _remove_unused_generations(out_dir: Path, keep: int) -> None:
+    """Every generation but the live one and the newest `keep - 1` before it."""
+    root = Path(out_dir) / GENERATIONS
+    if not root.is_dir():
+        return
+    live = live_generation(out_dir)
+    finished = sorted(
+        (g for g in root.iterdir() if g.is_dir() and (g / MANIFEST_FILE).exists() and g != live),
+        reverse=True,
+    )
+    keepers = {live, *finished[: keep - 1]}
+    for gen in root.iterdir():
+        if gen not in keepers:
+            shutil.rmtree(gen, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- writing stores -------------------------------------------------------------------------
+def bulk_load(store_dir: Path, nquads: Path) -> None:
+    """A new store at `store_dir` from an N-Quads file, through Oxigraph's bulk loader."""
+    store = ox.Store(str(store_dir))
+    store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
     store.flush()
-    count = len(store)
-    dump_tmp = out_dir / f".{DUMP_FILE}.new"
-    store.dump(str(dump_tmp), format=ox.RdfFormat.N_QUADS)
-    del store  # release the store's files before moving them
-    _switch(staging, store_path(out_dir))
-    os.replace(dump_tmp, out_dir / DUMP_FILE)
-    return count
+    del store  # closes the store's files
 
 
-def _switch(new: Path, live: Path) -> None:
-    old = live.with_name(f".{live.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if live.exists():
-        os.replace(live, old)
-    os.replace(new, live)
-    shutil.rmtree(old, ignore_errors=True)
+def update_copy(
+    live_store: Path, store_dir: Path, drop_graphs: Iterable[str], add_files: Iterable[Path]
+) -> None:
+    """A new store at `store_dir`: a copy of `live_store` (RocksDB checkpoint: hard links to
+    its immutable files, so cheap) with `drop_graphs` removed and `add_files` (N-Quads) added.
+    The live store is only read."""
+    source = ox.Store.read_only(str(live_store))
+    source.backup(str(store_dir))
+    del source
+    store = ox.Store(str(store_dir))
+    for graph in drop_graphs:
+        store.remove_graph(ox.NamedNode(graph))
+    for path in add_files:
+        store.load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    store.flush()
+    del store
+
+
+def write_store(out_dir: Path, quads: Iterable[ox.Quad]) -> int:
+    """Write `quads` as a new generation (store and N-Quads dump) and switch to it.
+
+    Returns the number of distinct quads. Used for graphs that do not come from articles
+    (fixtures); `kg build` goes through kg.pipeline.
+    """
+    out_dir = Path(out_dir)
+    gen = new_generation(out_dir)
+    unique = list(dict.fromkeys(quads))
+    (gen / DUMP_FILE).write_bytes(ox.serialize(unique, format=ox.RdfFormat.N_QUADS) or b"")
+    bulk_load(gen / STORE_DIR, gen / DUMP_FILE)
+    (gen / MANIFEST_FILE).write_text("{}\n", encoding="utf-8")
+    switch_to(out_dir, gen)
+    return len(unique)
 
 
 def open_store(out_dir: Path) -> ox.Store:

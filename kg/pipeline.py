@@ -1,22 +1,49 @@
-"""The flow, stage by stage: read -> extract -> map -> validate -> load. The CLI calls these."""
+"""The flow, stage by stage: read -> extract -> map -> validate -> load. The CLI calls these.
+
+`build` is parallel, streaming and incremental:
+
+1. plan: every article file is compared with the live manifest (kg.batch.cache); an article
+   whose bytes and dependencies are unchanged keeps its cached output;
+2. articles: the others go through `kg.batch.worker.process` (read, extract, map, validate,
+   write the article's N-Quads to the cache) across all cores;
+3. dump: the new generation's `dataset.nq` is the static graphs and every article's cached
+   N-Quads, concatenated;
+4. load: a full build bulk-loads that file into a new store; a build that changed few
+   articles copies the live store (hard links) and replaces only their graphs;
+5. report: the per-article validation results merged into `validation.json`;
+6. switch: the new generation becomes live in one atomic rename (kg.load).
+
+Nothing the live store or dump depends on is written before step 6, and all of it runs under
+the build lock, so a killed build leaves the previous store whole and a second build refuses.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
+from rdflib import Dataset
 
-from kg import load, map, rdfterms, validate
+from kg import batch, load, map, rdfterms, validate
+from kg.batch.cache import Cache, Entry, Manifest, article_key, dependency_hash, read_manifest
+from kg.batch.progress import Progress
+from kg.batch.worker import Job, Outcome, row
 from kg.errors import InputError, KgError
 from kg.extract import extract
 from kg.read import article_files, read_article
-from kg.reference import Reference, load_reference
+from kg.reference import load_reference
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+# A rebuild that changes more articles than this (or this share of them) bulk-loads a new
+# store; fewer are replaced in a copy of the live store.
+INCREMENTAL_MAX_ARTICLES = 5000
+INCREMENTAL_MAX_SHARE = 0.2
 
 
 @dataclass
@@ -25,8 +52,15 @@ class BuildResult:
     skipped: list[InputError] = field(default_factory=list)
     quads: int = 0
     report: validate.ValidationReport | None = None
+    processed: int = 0  # articles extracted, mapped and validated in this build
+    reused: int = 0  # articles whose cached output was reused
+    removed: int = 0  # articles of the previous build whose files are gone
+    store_update: str = ""  # "bulk load", "incremental" or "unchanged"
+    seconds: dict[str, float] = field(default_factory=dict)  # wall clock per step
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # per-article stages, summed
 
 
+# -- static graphs ------------------------------------------------------------------------
 def static_graphs() -> list[ox.Quad]:
     """The ontology and the shapes, each in a named graph of its own."""
     quads = []
@@ -42,49 +76,249 @@ def static_graphs() -> list[ox.Quad]:
     return quads
 
 
-def article_graph(path: Path, ref: Reference) -> tuple[str, str]:
-    """(article id, rendered TriG) for one article file; raises InputError when it is bad."""
-    article = read_article(path)
-    record = extract(article, ref)
-    return article.id, map.render_article(record, ref)
-
-
-def build(articles_dir: Path, out_dir: Path, reference_dir: Path) -> BuildResult:
+def _static_entry(cache: Cache, key: str, reference_dir: Path) -> dict[str, Any]:
+    """Reference, ontology and shapes graphs in the cache, with the reference graph's
+    validation results (computed once per version of the reference data)."""
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     ref = load_reference(reference_dir)
-    result = BuildResult()
-    rendered: dict[str, str] = {"reference": map.render_reference(ref)}
-    seen: dict[str, Path] = {}
-    for path in article_files(articles_dir):
-        try:
-            if path.stem in seen:
-                raise InputError(
-                    path, f"article id {path.stem!r} is also used by {seen[path.stem]}"
-                )
-            article_id, trig = article_graph(path, ref)
-        except InputError as exc:
-            result.skipped.append(exc)
-            continue
-        seen[article_id] = path
-        rendered[article_id] = trig
-        result.articles.append(article_id)
-    quads: list[ox.Quad] = []
-    for source, trig in rendered.items():
-        quads.extend(map.parse_trig(trig, source))
-    result.report = validate_quads(quads)
-    quads.extend(static_graphs())
+    reference = map.parse_trig(map.render_reference(ref), "reference data")
+    quads = list(dict.fromkeys(reference + static_graphs()))
+    dataset = Dataset()
+    nquads = ox.serialize(reference, format=ox.RdfFormat.N_QUADS) or b""
+    dataset.parse(data=nquads.decode("utf-8"), format="nquads")
+    results = [_as_dict(r) for r in validate.validate_dataset(dataset).results]
+    meta = {"quads": len(quads), "results": results}
+    cache.put(key, ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"", meta)
+    return meta
+
+
+def _reference_nquads(cache: Cache, key: str) -> bytes:
+    graph = ox.NamedNode(rdfterms.REFERENCE_GRAPH)
+    quads = ox.parse(path=str(cache.nquads(key)), format=ox.RdfFormat.N_QUADS)
+    return ox.serialize([q for q in quads if q.graph_name == graph], format=ox.RdfFormat.N_QUADS)
+
+
+def _as_dict(result: validate.ValidationResult) -> dict[str, Any]:
+    return {k: getattr(result, k) for k in validate.ValidationResult.__dataclass_fields__}
+
+
+# -- build --------------------------------------------------------------------------------
+def build(
+    articles_dir: Path,
+    out_dir: Path,
+    reference_dir: Path,
+    *,
+    workers: int | None = None,
+    progress: bool | None = None,
+) -> BuildResult:
+    """Build OUT/store and OUT/dataset.nq from the articles; see the module docstring.
+
+    `workers`: processes for the per-article work (default: every core). `progress`: draw
+    the progress line (default: only when stderr is a terminal and CI is not set).
+    """
+    out_dir = Path(out_dir)
     with load.build_lock(out_dir):
-        result.quads = load.write_store(out_dir, quads)
-    (out_dir / "validation.json").write_text(validate.format_json(result.report), encoding="utf-8")
-    return result
+        return _Build(Path(articles_dir), out_dir, Path(reference_dir), workers, progress).run()
+
+
+class _Build:
+    def __init__(
+        self,
+        articles_dir: Path,
+        out_dir: Path,
+        reference_dir: Path,
+        workers: int | None,
+        progress: bool | None,
+    ) -> None:
+        self.articles_dir, self.out_dir, self.reference_dir = articles_dir, out_dir, reference_dir
+        self.workers = workers or batch.default_workers()
+        self.progress = progress
+        self.cache = Cache(out_dir)
+        self.result = BuildResult()
+        self.clock = time.perf_counter()
+        self.started = self.clock
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.result.seconds[step] = now - self.clock
+        self.clock = now
+
+    def run(self) -> BuildResult:
+        files = article_files(self.articles_dir)
+        deps = dependency_hash(self.reference_dir)
+        live = load.live_generation(self.out_dir)
+        previous = read_manifest(live / load.MANIFEST_FILE) if live else None
+        if previous is not None and previous.dependencies != deps:
+            previous = None  # code or reference data changed: nothing can be reused
+        static = _static_entry(self.cache, deps, self.reference_dir)
+        manifest = Manifest(deps, deps, static["quads"], static["results"])
+        jobs = self._plan(files, deps, previous, manifest)
+        self.lap("plan")
+        self._process(jobs, deps, manifest)
+        self.lap("articles")
+        self.result.articles = sorted(manifest.articles)
+        self.result.quads = manifest.quads
+        self.result.report = _report(manifest)
+        self._publish(live, previous, manifest)
+        self.result.seconds["total"] = time.perf_counter() - self.started
+        return self.result
+
+    def _plan(
+        self, files: list[Path], deps: str, previous: Manifest | None, manifest: Manifest
+    ) -> list[Job]:
+        """Reuse what the cache holds; return the jobs for the rest."""
+        seen: dict[str, Path] = {}
+        jobs = []
+        for path in files:
+            aid = path.stem
+            if aid in seen:
+                self.result.skipped.append(
+                    InputError(path, f"article id {aid!r} is also used by {seen[aid]}")
+                )
+                continue
+            seen[aid] = path
+            try:
+                entry = self._cached_entry(path, aid, deps, previous)
+            except OSError as exc:
+                self.result.skipped.append(InputError(path, f"cannot read: {exc.strerror}"))
+                continue
+            if isinstance(entry, Entry):
+                manifest.articles[aid] = entry
+                self.result.reused += 1
+            else:
+                jobs.append(Job(str(path), aid, entry))
+        return jobs
+
+    def _cached_entry(
+        self, path: Path, aid: str, deps: str, previous: Manifest | None
+    ) -> Entry | str:
+        """The article's entry when its output is cached, else the key to compute it under."""
+        stat = path.stat()
+        known = previous.articles.get(aid) if previous else None
+        same = known and (known.path, known.size, known.mtime_ns) == (
+            str(path),
+            stat.st_size,
+            stat.st_mtime_ns,
+        )
+        if known and same and self.cache.nquads(known.key).exists():
+            return known
+        key = article_key(deps, aid, path.read_bytes(), None)
+        cached = self.cache.get(key)
+        if cached is None:
+            return key
+        return Entry(
+            str(path), stat.st_size, stat.st_mtime_ns, key, cached["quads"], cached["results"]
+        )
+
+    def _process(self, jobs: list[Job], deps: str, manifest: Manifest) -> None:
+        static_key = manifest.static_key
+        reference = _reference_nquads(self.cache, static_key)
+        rows = {row(r) for r in manifest.static_results}
+        initargs = (self.reference_dir, self.out_dir, reference, rows)
+        bar = Progress(len(jobs), enabled=self.progress)
+        paths = {job.article_id: job.path for job in jobs}
+        try:
+            for outcome in batch.run(jobs, self.workers, initargs):
+                self._take(outcome, paths[outcome.article_id], manifest)
+                bar.advance(1)
+        finally:
+            bar.close()
+
+    def _take(self, outcome: Outcome, path: str, manifest: Manifest) -> None:
+        for stage, seconds in outcome.seconds.items():
+            self.result.cpu_seconds[stage] = self.result.cpu_seconds.get(stage, 0.0) + seconds
+        if outcome.error is not None:
+            self.result.skipped.append(InputError(*outcome.error))
+            return
+        stat = Path(path).stat()
+        manifest.articles[outcome.article_id] = Entry(
+            path, stat.st_size, stat.st_mtime_ns, outcome.key, outcome.quads, outcome.results
+        )
+        self.result.processed += 1
+
+    def _publish(self, live: Path | None, previous: Manifest | None, manifest: Manifest) -> None:
+        """Write the new generation (dump, store, report, manifest) and switch to it."""
+        old = previous.articles if previous else {}
+        changed = [a for a, e in manifest.articles.items() if a not in old or old[a].key != e.key]
+        removed = [a for a in old if a not in manifest.articles]
+        self.result.removed = len(removed)
+        if live is not None and previous is not None and not changed and not removed:
+            self.result.store_update = "unchanged"
+            return
+        gen = load.new_generation(self.out_dir)
+        self._write_dump(gen / load.DUMP_FILE, manifest)
+        self.lap("dump")
+        touched = len(changed) + len(removed)
+        small = touched <= min(
+            INCREMENTAL_MAX_ARTICLES, INCREMENTAL_MAX_SHARE * len(manifest.articles)
+        )
+        if live is not None and previous is not None and small and load.store_path(live).is_dir():
+            self.result.store_update = "incremental"
+            load.update_copy(
+                load.store_path(live),
+                gen / load.STORE_DIR,
+                [map.article_iri(a) for a in changed + removed],
+                [self.cache.nquads(manifest.articles[a].key) for a in changed],
+            )
+        else:
+            self.result.store_update = "bulk load"
+            load.bulk_load(gen / load.STORE_DIR, gen / load.DUMP_FILE)
+        self.lap("load")
+        assert self.result.report is not None
+        (gen / load.REPORT_FILE).write_text(
+            validate.format_json(self.result.report), encoding="utf-8"
+        )
+        (gen / load.MANIFEST_FILE).write_text(manifest.to_json(), encoding="utf-8")
+        self.lap("report")
+        load.switch_to(self.out_dir, gen)
+        self.lap("switch")
+        self._tidy_cache(previous, manifest)
+
+    def _write_dump(self, path: Path, manifest: Manifest) -> None:
+        keys = [manifest.static_key] + [manifest.articles[a].key for a in sorted(manifest.articles)]
+        with path.open("wb") as out:
+            for key in keys:
+                with self.cache.nquads(key).open("rb") as part:
+                    out.write(part.read())
+
+    def _tidy_cache(self, previous: Manifest | None, manifest: Manifest) -> None:
+        keep = {e.key for e in manifest.articles.values()} | {manifest.static_key}
+        if previous is None:
+            self.cache.prune(keep)  # a full build: clear leftovers of every kind
+        else:
+            self.cache.drop(e.key for e in previous.articles.values() if e.key not in keep)
+
+
+def _report(manifest: Manifest) -> validate.ValidationReport:
+    results = {validate.ValidationResult(**r) for r in manifest.static_results}
+    for entry in manifest.articles.values():
+        results.update(validate.ValidationResult(**r) for r in entry.results)
+    return validate.ValidationReport(sorted(results, key=validate.ValidationResult.sort_key))
 
 
 def validate_quads(quads: list[ox.Quad]) -> validate.ValidationReport:
     return validate.validate_quads(quads)
 
 
+def article_graph(path: Path, ref: Any) -> tuple[str, str]:
+    """(article id, rendered TriG) for one article file; raises InputError when it is bad."""
+    article = read_article(path)
+    record = extract(article, ref)
+    return article.id, map.render_article(record, ref)
+
+
 # -- commands -----------------------------------------------------------------------------
-def build_command(articles: Path, out: Path, reference: Path, curation: Path, strict: bool) -> int:
-    result = build(articles, out, reference)
+def build_command(
+    articles: Path,
+    out: Path,
+    reference: Path,
+    curation: Path,
+    strict: bool,
+    workers: int | None = None,
+) -> int:
+    result = build(articles, out, reference, workers=workers)
     for problem in result.skipped:
         print(f"kg build: skipped {problem}", file=sys.stderr)
     report = result.report
@@ -93,6 +327,11 @@ def build_command(articles: Path, out: Path, reference: Path, curation: Path, st
         f"Built {len(result.articles)} article(s) into {load.store_path(out)} "
         f"({result.quads} quads; dump {out / load.DUMP_FILE})"
         + (f"; skipped {len(result.skipped)} file(s)" if result.skipped else "")
+    )
+    print(
+        f"Articles: {result.processed} processed, {result.reused} reused from the cache, "
+        f"{result.removed} removed; store: {result.store_update}; "
+        f"{result.seconds.get('total', 0.0):.1f} s"
     )
     if not report.conforms:
         print(validate.format_text(report))
@@ -109,4 +348,4 @@ def extract_command(file: Path, reference: Path) -> int:
     return EXIT_OK
 
 
-__all__ = ["build", "build_command", "extract_command", "KgError"]
+__all__ = ["BuildResult", "build", "build_command", "extract_command", "KgError"]

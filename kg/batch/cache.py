@@ -1,0 +1,179 @@
+"""The per-article cache of a build folder and the manifest that says what a store holds.
+
+Each article's output (its named graph as N-Quads, and its validation results) is stored under
+a key: a hash of the article's bytes, its id, its curation file if any, and the dependency hash
+(extractor version, and the bytes of the reference data, templates, shapes, ontology, lexicons
+and the code of the stages). Entries are immutable and named by key, so a build killed half
+way leaves only complete entries (written aside and renamed) that a later build may reuse.
+
+The manifest (one per generation, see kg.load) lists per article: source path, size, mtime,
+key, quad count and validation results. A rebuild compares the articles on disk with the live
+manifest: same size and mtime -> same key without reading the file; else the bytes are hashed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kg.extract import EXTRACTOR_VERSION
+
+PACKAGE = Path(__file__).resolve().parents[1]
+REPO_ROOT = PACKAGE.parent
+CACHE_DIR = ".cache"
+FORMAT = 1  # bump when the cached files or the manifest change shape
+CODE = (
+    "extract/*.py",
+    "read.py",
+    "reference.py",
+    "map.py",
+    "rdfterms.py",
+    "validate.py",
+    "curate.py",
+    "batch/worker.py",
+    "templates/*.jinja",
+    "lexicon/*.yaml",
+)
+
+
+def dependency_hash(reference_dir: Path) -> str:
+    """What every article's output depends on besides its own bytes."""
+    digest = hashlib.sha256(f"format {FORMAT}\nextractor {EXTRACTOR_VERSION}\n".encode())
+    files = [p for p in sorted(Path(reference_dir).glob("*")) if p.is_file()]
+    files += sorted((REPO_ROOT / "shapes").glob("*.ttl"))
+    files += [REPO_ROOT / "ontology" / "dkg.ttl"]
+    for pattern in CODE:
+        files += sorted(PACKAGE.glob(pattern))
+    for path in files:
+        digest.update(f"\n{path.name}\n".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def article_key(dependencies: str, article_id: str, data: bytes, curation: bytes | None) -> str:
+    digest = hashlib.sha256(f"{dependencies}\n{article_id}\n".encode())
+    digest.update(data)
+    if curation is not None:
+        digest.update(b"\ncuration\n" + curation)
+    return digest.hexdigest()[:32]
+
+
+class Cache:
+    """OUT/.cache/ab/<key>.nq (the article's quads) and <key>.json (count and results)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.root = Path(out_dir) / CACHE_DIR
+
+    def nquads(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.nq"
+
+    def meta(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The cached outcome of `key` (quads, results), or None when there is none."""
+        try:
+            data = json.loads(self.meta(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if self.nquads(key).exists() else None
+
+    def put(self, key: str, nquads: bytes, meta: dict[str, Any]) -> None:
+        """Write an entry: the N-Quads first, the metadata last (it marks the entry complete)."""
+        folder = self.root / key[:2]
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.nquads(key), nquads)
+        _write_atomic(self.meta(key), json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+
+    def drop(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            for path in (self.meta(key), self.nquads(key)):
+                path.unlink(missing_ok=True)
+
+    def prune(self, keep: set[str]) -> None:
+        """Remove every entry not in `keep` (leftovers of killed builds, old versions)."""
+        if not self.root.is_dir():
+            return
+        for folder in self.root.iterdir():
+            if not folder.is_dir():
+                continue
+            for entry in os.scandir(folder):
+                if entry.name.split(".", 1)[0] not in keep:
+                    Path(entry.path).unlink(missing_ok=True)
+
+    def clear(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+# -- manifest -------------------------------------------------------------------------------
+@dataclass
+class Entry:
+    """One article of a generation."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    key: str
+    quads: int
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Manifest:
+    dependencies: str = ""
+    static_key: str = ""
+    static_quads: int = 0
+    static_results: list[dict[str, Any]] = field(default_factory=list)
+    articles: dict[str, Entry] = field(default_factory=dict)
+
+    @property
+    def quads(self) -> int:
+        return self.static_quads + sum(e.quads for e in self.articles.values())
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "dependencies": self.dependencies,
+                "static": {
+                    "key": self.static_key,
+                    "quads": self.static_quads,
+                    "results": self.static_results,
+                },
+                "articles": {
+                    aid: [e.path, e.size, e.mtime_ns, e.key, e.quads, e.results]
+                    for aid, e in sorted(self.articles.items())
+                },
+            },
+            ensure_ascii=False,
+        )
+
+
+def read_manifest(path: Path) -> Manifest | None:
+    """The manifest at `path`; None when missing, unreadable or of another format."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return None
+    static = data["static"]
+    return Manifest(
+        dependencies=data["dependencies"],
+        static_key=static["key"],
+        static_quads=static["quads"],
+        static_results=static["results"],
+        articles={aid: Entry(*row) for aid, row in data["articles"].items()},
+    )

@@ -1,0 +1,178 @@
+"""The per-article work of a build: read -> extract -> map -> validate -> cache entry.
+
+`process(jobs)` runs in a worker process whose initializer (`init`) loaded the reference data,
+the shapes and the ontology once. Each article's graph is validated the way
+`kg.validate.validate_dataset` validates a dataset (the article's graph together with the
+reference graph and the ontology, focus on the article's own subjects, minus what the reference
+graph reports on its own), so merging the per-article results gives the same report as one
+`validate_dataset` run over the whole build; tests/test_build_incremental.py checks that.
+
+The same function is what a cluster engine would map over a corpus (docs/scaling.md).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import SH
+
+from kg import map, validate
+from kg.batch.cache import Cache
+from kg.errors import InputError
+from kg.extract import extract
+from kg.read import read_article
+from kg.reference import Reference, load_reference
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+STAGES = ("extract", "map", "validate", "write")
+
+
+@dataclass(frozen=True)
+class Job:
+    path: str
+    article_id: str
+    key: str
+
+
+@dataclass
+class Outcome:
+    article_id: str
+    key: str
+    quads: int = 0
+    results: list[dict[str, Any]] = field(default_factory=list)
+    error: tuple[str, str, int | None] | None = None  # InputError's path, message, line
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def row(result: dict[str, Any]) -> tuple:
+    """What makes two validation results the same finding, whatever graph reports it."""
+    return tuple(
+        result.get(k)
+        for k in ("severity", "focus_node", "path", "constraint", "source_shape", "value")
+    )
+
+
+class ArticleValidator:
+    """pyshacl over one article graph + the reference graph + the ontology, loaded once."""
+
+    def __init__(self, reference_quads: list[ox.Quad], reference_rows: set[tuple]) -> None:
+        self.shapes = validate.load_shapes()
+        self.work = Graph()
+        for quad in reference_quads:
+            self.work.add(_triple(quad))
+        self.work += validate.load_ontology()
+        self.has_rules = (None, SH.rule, None) in self.shapes
+        self.reference_rows = reference_rows
+
+    def results(self, graph_iri: str, quads: list[ox.Quad]) -> list[dict[str, Any]]:
+        triples = [_triple(q) for q in quads]
+        subjects = {t[0] for t in triples}
+        iris = [s for s in subjects if isinstance(s, URIRef)]
+        focus = iris if len(iris) == len(subjects) else None
+        if self.has_rules:
+            own = Graph()
+            own += self.work
+            for t in triples:
+                own.add(t)
+            reported = validate._run(own, self.shapes, focus=focus)
+        else:
+            added = [t for t in dict.fromkeys(triples) if t not in self.work]
+            for t in added:
+                self.work.add(t)
+            try:
+                reported = validate._run(self.work, self.shapes, focus=focus)
+            finally:
+                for t in added:
+                    self.work.remove(t)
+        found = []
+        for r in reported:
+            data = {**asdict(r), "graph": graph_iri}
+            if _focus_term(r.focus_node) in subjects and row(data) not in self.reference_rows:
+                found.append(data)
+        return found
+
+
+def _focus_term(text: str) -> URIRef | BNode:
+    return BNode(text[2:]) if text.startswith("_:") else URIRef(text)
+
+
+def _term(term: Any) -> Any:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value, datatype=None if datatype == XSD_STRING else URIRef(datatype))
+
+
+def _triple(quad: ox.Quad) -> tuple:
+    return (_term(quad.subject), _term(quad.predicate), _term(quad.object))
+
+
+# -- the worker process ---------------------------------------------------------------------
+@dataclass
+class State:
+    ref: Reference
+    cache: Cache
+    validator: ArticleValidator
+
+
+_state: State | None = None
+
+
+def init(
+    reference_dir: Path,
+    out_dir: Path,
+    reference_quads: bytes,
+    reference_rows: set[tuple],
+) -> None:
+    """Per-process set-up: reference data, shapes and ontology, loaded once."""
+    global _state
+    quads = list(ox.parse(reference_quads, format=ox.RdfFormat.N_QUADS))
+    _state = State(
+        load_reference(reference_dir),
+        Cache(out_dir),
+        ArticleValidator(quads, reference_rows),
+    )
+
+
+def process(jobs: list[Job]) -> list[Outcome]:
+    return [process_one(job) for job in jobs]
+
+
+def process_one(job: Job) -> Outcome:
+    """One article into the cache; a bad article comes back as an Outcome with `error`."""
+    assert _state is not None, "worker not initialised"
+    outcome = Outcome(job.article_id, job.key)
+    clock = time.perf_counter()
+    try:
+        article = read_article(Path(job.path))
+        record = extract(article, _state.ref)
+        clock = _lap(outcome, "extract", clock)
+        trig = map.render_article(record, _state.ref)
+        quads = list(dict.fromkeys(map.parse_trig(trig, article.id)))
+        clock = _lap(outcome, "map", clock)
+    except InputError as exc:  # sent back as plain data: exceptions pickle poorly
+        outcome.error = (exc.path, exc.message, exc.line)
+        return outcome
+    outcome.results = _state.validator.results(map.article_iri(article.id), quads)
+    clock = _lap(outcome, "validate", clock)
+    outcome.quads = len(quads)
+    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+    _state.cache.put(job.key, data, {"quads": outcome.quads, "results": outcome.results})
+    _lap(outcome, "write", clock)
+    return outcome
+
+
+def _lap(outcome: Outcome, stage: str, since: float) -> float:
+    now = time.perf_counter()
+    outcome.seconds[stage] = outcome.seconds.get(stage, 0.0) + now - since
+    return now
