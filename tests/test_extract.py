@@ -332,3 +332,128 @@ def test_a_quoted_name_is_not_a_statement(ref):
     text = "Prezydent Andrzej Duda chce, by baza nosiła nazwę „Fort Wolności”."
     record = run(ref, text, "pl", dt.date(2018, 9, 20))
     assert [s for s in record.statements if s.direct] == []
+
+
+def reported(record) -> list[tuple[str, str]]:
+    return [(s.speaker, s.quote) for s in record.statements if not s.direct]
+
+
+def test_joint_statement_gives_one_statement_per_speaker(ref):
+    text = (
+        "Estonian Defence Minister Karl Tamm and Latvian Defence Minister Juris Ozols pledged "
+        "on Monday to keep their air defence units on alert through the winter."
+    )
+    speakers = sorted(s for s, _ in reported(run(ref, text)))
+    assert speakers == ["juris-ozols", "karl-tamm"]
+
+
+def test_said_followed_by_a_clause_reports_the_clause_not_the_opening(ref):
+    text = "Asked about the tanks, Estonian Defence Minister Karl Tamm said no decision was taken."
+    assert reported(run(ref, text)) == [("karl-tamm", "no decision was taken.")]
+
+
+def test_said_followed_by_an_adverbial_reports_the_clause_before_the_comma(ref):
+    text = "The border stays shut for now, Estonian Defence Minister Karl Tamm said after talks."
+    assert reported(run(ref, text)) == [("karl-tamm", "The border stays shut for now")]
+
+
+def test_speech_participle_continues_the_sentence_speaker(ref):
+    text = (
+        "Estonian Defence Minister Karl Tamm declined to comment on the request, saying each "
+        "ally decided for itself what it sends."
+    )
+    assert reported(run(ref, text)) == [
+        ("karl-tamm", "each ally decided for itself what it sends.")
+    ]
+
+
+def test_said_that_a_and_that_b_are_two_statements(ref):
+    text = (
+        "Estonian Foreign Minister Karl Tamm said that the sanctions had worked, and that the "
+        "list of officials should now grow."
+    )
+    assert [q for _, q in reported(run(ref, text))] == [
+        "the sanctions had worked",
+        "the list of officials should now grow.",
+    ]
+
+
+def test_thanked_with_its_content_is_reported_speech(ref):
+    text = "Estonian Foreign Minister Karl Tamm thanked Poland for the generators it sent."
+    assert [s for s, _ in reported(run(ref, text))] == ["karl-tamm"]
+
+
+def test_an_office_is_not_the_speaker_of_the_words_it_passes_on(ref):
+    text = (
+        "Estonian President Karl Tamm met the delegation. The president's office said Tamm had "
+        "thanked Poland for its solidarity with Estonia."
+    )
+    assert {s for s, _ in reported(run(ref, text))} == {"karl-tamm"}
+
+
+def test_relative_pronoun_makes_the_object_before_it_the_speaker(ref):
+    text = (
+        "Estonian Foreign Minister Karl Tamm spoke by phone with Latvian Foreign Minister Juris "
+        "Ozols, who assured him that Riga would back the plan."
+    )
+    assert reported(run(ref, text)) == [("juris-ozols", "Riga would back the plan.")]
+
+
+def test_pronoun_after_a_post_nobody_names_is_not_the_last_official(ref):
+    text = (
+        "Estonian Defence Minister Karl Tamm spoke first. The German defence minister said "
+        'that the Alliance must be ready. "Deterrence only works if it is believed," she said.'
+    )
+    record = run(ref, text)
+    assert [s for s in record.statements if s.direct] == []
+    assert reported(record) == []
+
+
+def test_polish_jak_dodal_reports_the_clause_after_the_comma(ref):
+    text = (
+        "Szef MSZ Estonii Karl Tamm przyjechał w środę do Wilna. Jak dodał, Estonia chce "
+        "rozbudować połączenia kolejowe z Litwą."
+    )
+    assert reported(run(ref, text, "pl")) == [
+        ("karl-tamm", "Estonia chce rozbudować połączenia kolejowe z Litwą.")
+    ]
+
+
+def test_polish_wedlug_with_a_post_and_name_needs_no_comma(ref):
+    text = "Według szefa MSZ Estonii Karla Tamma sankcje powinny objąć kolejne firmy."
+    assert reported(run(ref, text, "pl")) == [("karl-tamm", "sankcje powinny objąć kolejne firmy.")]
+
+
+def test_polish_zdaniem_post_stands_for_that_states_official(ref):
+    text = (
+        "Minister obrony Estonii Karl Tamm rozmawiał z ministrem obrony Łotwy Jurisem Ozolsem. "
+        "Zdaniem łotewskiego ministra wojska sojusznicze powinny zostać nad Bałtykiem."
+    )
+    assert reported(run(ref, text, "pl")) == [
+        ("juris-ozols", "wojska sojusznicze powinny zostać nad Bałtykiem.")
+    ]
+
+
+def test_polish_null_subject_after_a_quote_is_the_quotes_speaker(ref):
+    text = (
+        "Minister obrony Estonii Karl Tamm rozmawiał z minister obrony Łotwy Ingą Ozolą. "
+        "„Granica Łotwy jest granicą Estonii” – powiedziała łotewska minister. Dodała, że "
+        "Ryga chce wydawać na obronność więcej."
+    )
+    record = run(ref, text, "pl")
+    assert [(s.speaker, s.direct) for s in record.statements] == [
+        ("inga-ozola", True),
+        ("inga-ozola", False),
+    ]
+
+
+def test_quoted_fragment_inside_a_clause_keeps_the_reported_clause(ref):
+    text = (
+        "Rzeczniczka rosyjskiego MSZ Anna Morozowa oświadczyła, że nowa baza będzie "
+        "„bezpośrednim zagrożeniem” dla Rosji."
+    )
+    record = run(ref, text, "pl")
+    assert reported(record) == [
+        ("anna-morozowa", "nowa baza będzie „bezpośrednim zagrożeniem” dla Rosji.")
+    ]
+    assert [s.quote for s in record.statements if s.direct] == ["bezpośrednim zagrożeniem"]

@@ -32,6 +32,8 @@ class Document:
     debris: list[Region]
     finder: MentionFinder | None = None
     mentions: list[Mention] = field(default_factory=list)
+    # (position, official key) of each quote's attributed speaker: later pronouns may refer back
+    attributions: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def post_phrases(self) -> list[PostPhrase]:
@@ -74,21 +76,56 @@ class Document:
 
     def salient_official(self, pos: int, state: str | None = None) -> str | None:
         """The official a pronoun, a bare post noun or a Polish null subject at `pos` stands for:
-        the latest one named before it as a subject (not after "with", "z"), outside quotes."""
+        the latest one named before it as a subject (not after "with", "z"), outside quotes, or
+        the speaker of the latest quote. A post phrase with a state ("the German minister")
+        stands for that state's official, even one named as an object before."""
+        if state is not None:
+            return self._latest_of_state(pos, state)
         para = self.paragraph_index(pos)
         candidates = [
-            m
+            (m.start, m.key)
             for m in self.mentions
             if m.type == "Official"
             and m.end <= pos
             and not self.in_quote(m.start)
             and not m.is_object
-            and (state is None or m.state in (None, state))
         ]
-        for m in reversed(candidates):
-            if para - self.paragraph_index(m.start) <= 3:
-                return m.key
-        return candidates[-1].key if candidates else None
+        candidates += [(at, key) for at, key in self.attributions if at <= pos]
+        candidates += self._post_subjects(pos)
+        candidates.sort(key=lambda c: c[0])
+        if candidates and candidates[-1][1] is None:
+            return None
+        for start, key in reversed(candidates):
+            if key is not None and para - self.paragraph_index(start) <= 3:
+                return key
+        return next((key for _, key in reversed(candidates) if key is not None), None)
+
+    def _latest_of_state(self, pos: int, state: str) -> str | None:
+        """The latest official of `state` before `pos`; else the latest subject whose state the
+        article never gave ("Minister Rau" in a ministry's own release)."""
+        before = [
+            m
+            for m in self.mentions
+            if m.type == "Official" and m.end <= pos and not self.in_quote(m.start)
+        ]
+        same = [m for m in before if m.state == state]
+        if same:
+            return same[-1].key
+        unknown = [m for m in before if m.state is None and not m.is_object]
+        return unknown[-1].key if unknown else None
+
+    def _post_subjects(self, pos: int) -> list[tuple[int, str | None]]:
+        """Subjects named only by a post with a state ("Polski minister", "The German defence
+        minister"): that state's official named before, or None for someone the article never
+        names, so that a pronoun after it is not given to the last official named."""
+        return [
+            (p.start, self._latest_of_state(p.start, p.states[0]))
+            for p in self.post_phrases
+            if p.end <= pos
+            and p.resolved is None
+            and len(set(p.states)) == 1
+            and not (p.is_object or p.plural or self.in_quote(p.start))
+        ]
 
 
 def prepare(text: str, language: str, anchor: dt.date | None, lex: Lexicon) -> Document:

@@ -42,6 +42,12 @@ class Lexicon:
     determiners: frozenset[str]
     portfolio_markers: tuple[str, ...]
     organisation_words: frozenset[str]
+    bare_clause_verbs: frozenset[str]
+    speech_participles: frozenset[str]
+    as_markers: frozenset[str]
+    relative_pronouns: frozenset[str]
+    coordinators: frozenset[str]
+    adverbial_words: frozenset[str]
 
 
 def _words(data: dict[str, Any], key: str) -> list[str]:
@@ -78,4 +84,10 @@ def load_lexicon(language: str) -> Lexicon:
         determiners=frozenset(fold(w) for w in _words(data, "determiners")),
         portfolio_markers=tuple(fold(w) for w in _words(data, "portfolio_markers")),
         organisation_words=frozenset(fold(w) for w in _words(data, "organisation_words")),
+        bare_clause_verbs=frozenset(fold(w) for w in _words(data, "bare_clause_verbs")),
+        speech_participles=frozenset(fold(w) for w in _words(data, "speech_participles")),
+        as_markers=frozenset(fold(w) for w in _words(data, "as_markers")),
+        relative_pronouns=frozenset(fold(w) for w in _words(data, "relative_pronouns")),
+        coordinators=frozenset(fold(w) for w in _words(data, "coordinators")),
+        adverbial_words=frozenset(fold(w) for w in _words(data, "adverbial_words")),
     )
