@@ -457,3 +457,54 @@ def test_quoted_fragment_inside_a_clause_keeps_the_reported_clause(ref):
         ("anna-morozowa", "nowa baza będzie „bezpośrednim zagrożeniem” dla Rosji.")
     ]
     assert [s.quote for s in record.statements if s.direct] == ["bezpośrednim zagrożeniem"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Kaliningrad Region Governor Ivan Sokolov said the ferries would run daily.", "governor"),
+        ("Vice President Tom Harlan arrived in Warsaw on Thursday.", "vice-president"),
+        ("Belarusian leader Ivan Rudak ordered new border checks.", "leader"),
+    ],
+)
+def test_post_kinds_beyond_ministers_find_the_official(ref, text, kind):
+    entity = next(e for e in run(ref, text).entities if e.type == "Official")
+    assert (entity.post_kind, entity.qid) == (kind, None)
+
+
+def test_opposition_leader_holds_no_public_post(ref):
+    record = run(ref, "Opposition leader Anna Rudak met students in Vilnius.")
+    assert officials(record) == {}
+
+
+def test_secretary_general_belongs_to_the_one_alliance_the_article_names(ref):
+    text = (
+        "NATO defence ministers met in Brussels. The Secretary General told reporters that the "
+        "plan would put the right forces in the right place."
+    )
+    record = run(ref, text, published=dt.date(2021, 10, 22))
+    assert officials(record) == {"jens-stoltenberg": "Q57665"}
+    assert [s for s, _ in reported(record)] == ["jens-stoltenberg"]
+
+
+def test_quote_inside_a_quote_is_the_inner_speakers(ref):
+    text = (
+        "\"When President Karl Tamm told me this morning, 'Estonia will never be left alone,' he "
+        'spoke for all Allies," Latvian Foreign Minister Juris Ozols said.'
+    )
+    direct = {(s.speaker, s.quote) for s in run(ref, text).statements if s.direct}
+    assert ("karl-tamm", "Estonia will never be left alone,") in direct
+    assert any(s == "juris-ozols" and q.startswith("When President") for s, q in direct)
+
+
+def test_quote_reopened_in_the_next_paragraph_is_the_same_speakers(ref):
+    text = (
+        '"We want more troops," Latvian Defence Minister Juris Ozols said. "We will pay for them.'
+        '\n\n"Latvia already spends three percent on defence."'
+    )
+    direct = [(s.speaker, s.quote) for s in run(ref, text).statements if s.direct]
+    assert direct == [
+        ("juris-ozols", "We want more troops,"),
+        ("juris-ozols", "We will pay for them."),
+        ("juris-ozols", "Latvia already spends three percent on defence."),
+    ]

@@ -7,11 +7,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from kg.extract.lexicon import Lexicon
-from kg.extract.mentions import Mention, MentionFinder, PostPhrase
+from kg.extract.mentions import Mention, MentionFinder, PostPhrase, kinds_agree
 from kg.extract.text import (
     Region,
     Token,
     debris_regions,
+    nested_quotation_spans,
     paragraphs,
     quotation_spans,
     sentences,
@@ -41,6 +42,10 @@ class Document:
 
     def in_quote(self, pos: int) -> bool:
         return any(s <= pos < e for s, e in self.quotes)
+
+    def outer_quote(self, qs: int, qe: int) -> tuple[int, int] | None:
+        """The quotation a quote at (qs, qe) stands inside, if any."""
+        return next((q for q in self.quotes if q[0] < qs and qe <= q[1]), None)
 
     def sentence_at(self, pos: int) -> Region | None:
         starts = [s.start for s in self.sentences]
@@ -100,9 +105,10 @@ class Document:
                 return key
         return next((key for _, key in reversed(candidates) if key is not None), None)
 
-    def _latest_of_state(self, pos: int, state: str) -> str | None:
+    def _latest_of_state(self, pos: int, state: str, kind: str | None = None) -> str | None:
         """The latest official of `state` before `pos`; else the latest subject whose state the
-        article never gave ("Minister Rau" in a ministry's own release)."""
+        article never gave ("Minister Rau" in a ministry's own release) and whose post agrees
+        with `kind`."""
         before = [
             m
             for m in self.mentions
@@ -111,7 +117,13 @@ class Document:
         same = [m for m in before if m.state == state]
         if same:
             return same[-1].key
-        unknown = [m for m in before if m.state is None and not m.is_object]
+        unknown = [
+            m
+            for m in before
+            if m.state is None
+            and not m.is_object
+            and (kind is None or (m.post_kind is not None and kinds_agree(kind, m.post_kind)))
+        ]
         return unknown[-1].key if unknown else None
 
     def _post_subjects(self, pos: int) -> list[tuple[int, str | None]]:
@@ -119,7 +131,7 @@ class Document:
         minister"): that state's official named before, or None for someone the article never
         names, so that a pronoun after it is not given to the last official named."""
         return [
-            (p.start, self._latest_of_state(p.start, p.states[0]))
+            (p.start, self._latest_of_state(p.start, p.states[0], p.kind))
             for p in self.post_phrases
             if p.end <= pos
             and p.resolved is None
@@ -132,6 +144,7 @@ def prepare(text: str, language: str, anchor: dt.date | None, lex: Lexicon) -> D
     debris = debris_regions(text, lex.debris)
     masked = _mask(text, debris)
     quotes = quotation_spans(masked)
+    quotes = sorted(quotes + nested_quotation_spans(masked, quotes))
     return Document(
         text=text,
         language=language,

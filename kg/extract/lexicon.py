@@ -48,6 +48,7 @@ class Lexicon:
     relative_pronouns: frozenset[str]
     coordinators: frozenset[str]
     adverbial_words: frozenset[str]
+    not_public_words: frozenset[str]
 
 
 def _words(data: dict[str, Any], key: str) -> list[str]:
@@ -90,4 +91,5 @@ def load_lexicon(language: str) -> Lexicon:
         relative_pronouns=frozenset(fold(w) for w in _words(data, "relative_pronouns")),
         coordinators=frozenset(fold(w) for w in _words(data, "coordinators")),
         adverbial_words=frozenset(fold(w) for w in _words(data, "adverbial_words")),
+        not_public_words=frozenset(fold(w) for w in _words(data, "not_public_words")),
     )

@@ -302,7 +302,7 @@ class MentionFinder:
         posts = [p for p in posts if p is not None]
         if not posts:
             return False
-        if kind is not None and not any(_kinds_agree(kind, p.kind) for p in posts):
+        if kind is not None and not any(kinds_agree(kind, p.kind) for p in posts):
             return False
         if state is not None and not any(p.state == state for p in posts):
             return False
@@ -358,8 +358,8 @@ class MentionFinder:
                 j += 1
                 continue
             break
-        if self._former(first):  # "former Prime Minister X", "były premier": no post today
-            return
+        if self._former(first) or self._not_public(first):
+            return  # "former Prime Minister X", "opposition leader X": no public post today
         state = states[0] if len(set(states)) == 1 else None
         org = orgs[0] if len(orgs) == 1 and not states else None
         # A person after the cue: a reference name, or capitalised words
@@ -399,7 +399,7 @@ class MentionFinder:
             is_object,
             plural,
         )
-        if (state is not None or org is not None) and not plural and kind is not None:
+        if not plural and kind is not None:
             phrase.resolved = self._holder(kind, state, org)
             if phrase.resolved:
                 self._add(
@@ -414,6 +414,15 @@ class MentionFinder:
                     confidence=0.8,
                 )
         self.post_phrases.append(phrase)
+
+    def _only_alliance_with(self, kind: str) -> str | None:
+        """ "The Secretary General" in an article that names one alliance with such a post: that
+        alliance's. A post that states also have ("the minister") is never completed this way."""
+        if self.ref.posts_of(kind) and any(p.state for p in self.ref.posts_of(kind)):
+            return None
+        named = {m.name.key for m in self.matches if m.name.type == "Alliance"}
+        orgs = {o for o in named if self.ref.posts_of(kind, org=o)}
+        return orgs.pop() if len(orgs) == 1 else None
 
     def _states_inside(self, cue: Match) -> list[str]:
         """States named inside a cue with a gap ("szefa polskiej dyplomacji")."""
@@ -447,6 +456,16 @@ class MentionFinder:
             and not re.search(r"[.!?\n]", self.text[self.toks[k].end : self.toks[first].start])
         )
 
+    def _not_public(self, first: int) -> bool:
+        k = first - 1
+        while k >= 0 and self.toks[k].folded in self.lex.determiners:
+            k -= 1
+        return (
+            k >= 0
+            and self.toks[k].folded in self.lex.not_public_words
+            and not re.search(r"[.!?\n]", self.text[self.toks[k].end : self.toks[first].start])
+        )
+
     def _name_in_apposition_before(self, first: int) -> list[Token]:
         """ "Siergieja Ławrowa, szefa rosyjskiej dyplomacji", "X, the Lithuanian foreign minister":
         two or three capitalised words right before a comma that opens the post phrase."""
@@ -474,6 +493,8 @@ class MentionFinder:
 
     def _holder(self, kind: str, state: str | None, org: str | None = None) -> str | None:
         """The one person who held the post on the article's date, else None."""
+        if state is None and org is None:
+            org = self._only_alliance_with(kind)
         if self.anchor is None or (state is None and org is None):
             return None
         holders = {
@@ -673,7 +694,7 @@ class MentionFinder:
         )
 
 
-def _kinds_agree(cue_kind: str, post_kind: str) -> bool:
+def kinds_agree(cue_kind: str, post_kind: str) -> bool:
     if cue_kind == post_kind:
         return True
     generic = {"minister": post_kind.endswith("minister"), "official": True}

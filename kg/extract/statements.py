@@ -39,6 +39,12 @@ def _direct_quotes(doc: Document) -> list[Statement]:
         quote = doc.text[qs:qe]
         if not re.search(r"\w", quote) or _a_name(quote) or _a_term(doc, qs, quote):
             continue
+        outer = doc.outer_quote(qs, qe)
+        if outer is not None:  # "When President Duda told me, 'Poland ...,' he spoke ..."
+            speaker = _speaker_inside(doc, outer[0], qs)
+            if speaker is not None:
+                found.append(_direct(doc, speaker, qs, qe, 0.75))
+            continue
         speaker, confidence = _attribute(doc, qs, qe)
         para = doc.paragraph_index(qs)
         if speaker is None and para in last_speaker_by_para:
@@ -51,19 +57,35 @@ def _direct_quotes(doc: Document) -> list[Statement]:
             continue
         last_speaker_by_para[para] = speaker
         doc.attributions.append((qe, speaker))
-        words = len(quote.split())
-        embedded = _embedded(doc, qs)
-        found.append(
-            Statement(
-                speaker=speaker,
-                quote=quote,
-                direct=True,
-                evidence=Span(qs, qe, quote),
-                confidence=confidence,
-                fragment=embedded and words <= FRAGMENT_MAX_WORDS,
-            )
-        )
+        found.append(_direct(doc, speaker, qs, qe, confidence))
     return found
+
+
+def _direct(doc: Document, speaker: str, qs: int, qe: int, confidence: float) -> Statement:
+    quote = doc.text[qs:qe]
+    return Statement(
+        speaker=speaker,
+        quote=quote,
+        direct=True,
+        evidence=Span(qs, qe, quote),
+        confidence=confidence,
+        fragment=_embedded(doc, qs) and len(quote.split()) <= FRAGMENT_MAX_WORDS,
+    )
+
+
+def _speaker_inside(doc: Document, start: int, qs: int) -> str | None:
+    """The speaker of a quote inside a quote: the subject of a speech verb the outer speaker
+    uses before it ("Minister X powiedział mi wczoraj: «...»"); none, a quoted term."""
+    toks = doc.tokens_between(start, qs)
+    verb = next((k for k, t in enumerate(toks) if t.folded in doc.lex.speech_verbs), None)
+    if verb is None:
+        return None
+    named = [
+        m
+        for m in doc.officials_in(start, toks[verb].start, outside_quotes=False)
+        if not m.is_object
+    ]
+    return named[-1].key if named else None
 
 
 def _a_name(quote: str) -> bool:

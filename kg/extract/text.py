@@ -79,12 +79,53 @@ def quotation_spans(text: str) -> list[tuple[int, int]]:
             if c == '"' and text[j] in "“„":  # a typographic quote cannot sit inside a straight one
                 break
             j += 1
+        if c == '"' and j < n and _reopened(text, i, j):
+            # a quote over two paragraphs: the first is left open, the next reopens with a mark
+            spans.append((i + 1, i + 1 + len(text[i + 1 : j].rstrip())))
+            i = j
+            continue
         if j < n and text[j] in closers and j - i > 1 and _plausible_quote(text[i + 1 : j]):
             spans.append((i + 1, j))
             i = j + 1
         else:
             i += 1
     return spans
+
+
+def _reopened(text: str, i: int, j: int) -> bool:
+    """The straight mark at j opens the next paragraph rather than closing the quote at i."""
+    inner = text[i + 1 : j]
+    return (
+        "\n\n" in inner[len(inner.rstrip()) :]
+        and bool(inner.strip())
+        and j + 1 < len(text)
+        and not text[j + 1].isspace()
+    )
+
+
+# Marks that quote someone inside a quotation ('...' in "...", «...» in „...”).
+_INNER_PAIRS = {"'": "'", "‘": "’", "«": "»", "„": "”“", "“": "”"}
+
+
+def nested_quotation_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(start, end) of quotations inside quotations: an opening mark after a space or colon,
+    closed by its partner before a non-letter (so that apostrophes never pair)."""
+    found = []
+    for start, end in spans:
+        i = start
+        while i < end:
+            c = text[i]
+            if c in _INNER_PAIRS and (i == start or not text[i - 1].isalnum()):
+                j = i + 1
+                while j < end and not (
+                    text[j] in _INNER_PAIRS[c] and (j + 1 >= len(text) or not text[j + 1].isalpha())
+                ):
+                    j += 1
+                if j < end and j - i > 1 and text[i + 1].isalnum():
+                    found.append((i + 1, j))
+                    i = j
+            i += 1
+    return found
 
 
 def _plausible_quote(inner: str) -> bool:
