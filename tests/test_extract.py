@@ -508,3 +508,9 @@ def test_quote_reopened_in_the_next_paragraph_is_the_same_speakers(ref):
         ("juris-ozols", "We will pay for them."),
         ("juris-ozols", "Latvia already spends three percent on defence."),
     ]
+
+
+def test_alliance_ending_a_sentence_is_not_the_next_sentences_post(ref):
+    text = "Ties grew within the Bucharest Nine. Minister Karl Tamm thanked Poland for its help."
+    record = run(ref, text)
+    assert "bucharest-nine" in {e.key for e in record.entities if e.type == "Alliance"}

@@ -325,7 +325,8 @@ class MentionFinder:
             if before.name.type == "State":
                 self._add("State", before.name.key, before.first, before.last, "adjective")
             first = before.first
-            used.add(idx - 1)
+            if before.name.type != "Alliance":  # "NATO Secretary General": NATO is named too
+                used.add(idx - 1)
         if kind == COUNTERPART:
             kind = self._kind_of_last_official(cue.start)
         # "of" + state (en), or state names right after the cue (pl genitive), a list allowed
@@ -626,6 +627,10 @@ class MentionFinder:
             return None
         prev = self.matches[idx - 1]
         gap = self._gap_words(prev.last, self.matches[idx].first)
+        # "... the Bucharest Nine. Minister Rau": a sentence ends between them
+        between = self.text[prev.end : self.matches[idx].start]
+        if re.search(r"[.!?]", between):
+            return None
         return prev if not gap or gap == ["s"] else None
 
     def _gap_words(self, last: int, first: int) -> list[str]:
