@@ -269,13 +269,32 @@ def test_shape_datatypes_and_classes_agree_with_property_ranges(
 
 
 def test_every_shape_has_an_iri_and_a_message(shapes: Graph) -> None:
+    """A shape's sh:message is what the report says; a shape whose constraints are all
+    SHACL-SPARQL may leave it to them (their message can name the offending value)."""
     shape_nodes = (
         set(shapes.subjects(RDF.type, SH.NodeShape))
         | set(shapes.subjects(RDF.type, SH.PropertyShape))
         | set(shapes.objects(None, SH.property))
         | set(shapes.subjects(SH.path, None))
     )
-    blank = [s for s in shape_nodes if not isinstance(s, URIRef)]
+    sparql = set(shapes.objects(None, SH.sparql))
+    blank = [s for s in shape_nodes | sparql if not isinstance(s, URIRef)]
     assert not blank, f"{len(blank)} shapes are blank nodes; give each an IRI"
-    silent = sorted(str(s) for s in shape_nodes if shapes.value(s, SH.message) is None)
+
+    def speaks(node) -> bool:
+        own = shapes.value(node, SH.message) is not None
+        rules = list(shapes.objects(node, SH.sparql))
+        return own or (bool(rules) and all(speaks(r) for r in rules))
+
+    silent = sorted(str(s) for s in shape_nodes | sparql if not speaks(s))
     assert not silent, "shapes without sh:message: " + ", ".join(silent)
+
+
+def test_every_sparql_constraint_declares_its_prefixes_and_selects_this(shapes: Graph) -> None:
+    problems = []
+    for constraint, select in shapes.subject_objects(SH.select):
+        if shapes.value(constraint, SH.prefixes) is None:
+            problems.append(f"{constraint}: no sh:prefixes")
+        if "$this" not in str(select):
+            problems.append(f"{constraint}: the query does not use $this")
+    assert not problems, "\n".join(problems)
