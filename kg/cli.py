@@ -6,6 +6,7 @@ Exit codes: 0 success (graph valid), 1 SHACL violations, 2 bad input or usage.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -27,6 +28,14 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number")
     return value
+
+
+def _day(text: str) -> dt.date:
+    """An ISO date argument (`kg validate --today`)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,10 +64,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     p.add_argument("--reference", type=Path, default=Path("data/reference"))
 
-    p = sub.add_parser("validate", help="validate the built graph with the SHACL shapes")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p = sub.add_parser(
+        "validate",
+        help="validate the built graph, article files, reference tables or curation files",
+        description="Targets add up; with none, the built graph in OUT/store is validated. "
+        "Exit 0 conforms, 1 violations (or warnings with --fail-on warning), 2 error.",
+    )
+    p.add_argument("--out", type=Path, default=None, help="validate the build in OUT/store")
+    p.add_argument(
+        "--article",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="validate one article file: read, extract, map, validate (repeatable)",
+    )
+    p.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="validate the reference tables in DIR, and use them for --article/--curation "
+        "(default data/reference)",
+    )
+    p.add_argument(
+        "--curation",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="validate the curation files DIR/ID.yaml against their articles",
+    )
+    p.add_argument(
+        "--articles",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the article files are (default data/articles)",
+    )
+    p.add_argument(
+        "--ontology",
+        action="store_true",
+        help="check the ontology and shapes: in step, bilingual, consistent under OWL RL",
+    )
+    p.add_argument("--format", choices=["text", "json", "junit"], default="text")
     p.add_argument("--fail-on", choices=["violation", "warning"], default="violation")
-    _out_option(p)
+    p.add_argument(
+        "--today",
+        type=_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the validation day dates may not be after (default: today)",
+    )
 
     p = sub.add_parser("serve", help="serve the built store with the Oxigraph SPARQL server")
     p.add_argument("--host", default="127.0.0.1")
@@ -140,7 +196,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
         from kg.validate import validate_command
 
-        return validate_command(args.out, args.format, args.fail_on)
+        return validate_command(
+            args.out,
+            args.format,
+            args.fail_on,
+            articles=args.articles,
+            reference=args.reference,
+            article_files=args.article,
+            curation=args.curation,
+            ontology=args.ontology,
+            today=args.today,
+        )
     if args.command == "serve":
         from kg.serve import serve_command
 
