@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7878)
     p.add_argument("--timeout", type=float, default=30.0, help="query timeout in seconds")
+    p.add_argument(
+        "--docs", type=Path, default=Path("docs"), help="folder served at /docs/ (default: docs)"
+    )
     _out_option(p)
 
     p = sub.add_parser("query", help="run a saved query from queries/ against the built store")
@@ -210,7 +213,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from kg.serve import serve_command
 
-        return serve_command(args.out, args.host, args.port, args.timeout)
+        return serve_command(args.out, args.host, args.port, args.timeout, args.docs)
     if args.command == "query":
         from kg.query import query_command
 

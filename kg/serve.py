@@ -7,8 +7,19 @@ so both read the same store files), run as::
         --union-default-graph --timeout-s N
 
 `serve-read-only` has no update endpoint: POST /update and the graph store protocol answer
-403, so analysts cannot change the graph through it. Its page at http://HOST:PORT/ is the
-YASGUI query editor. `running_server` starts and stops the same server for tests and benchmarks.
+403, so analysts cannot change the graph through it. `running_server` starts and stops the same
+server for tests and benchmarks.
+
+`kg serve` puts a small reverse proxy (`DocsProxy`, Python's http.server) on HOST:PORT in
+front of that server, which then listens on a free loopback port of its own:
+
+- `/docs/` serves the generated documentation folder (`docs/`: the ontology page at
+  /docs/ontology/, the JSON-LD context at /docs/context.jsonld);
+- `/`, Oxigraph's YASGUI query page, gets a one-line bar of links to that documentation
+  (the page itself is Oxigraph's and cannot be edited);
+- every other request (/query, /update, /store, the page's scripts) goes to Oxigraph as it
+  came, and its answer comes back as it is sent, streamed: Oxigraph does all the SPARQL,
+  refuses updates and applies the timeout.
 """
 
 from __future__ import annotations
@@ -16,7 +27,10 @@ from __future__ import annotations
 import collections
 import contextlib
 import errno
+import http.client
+import http.server
 import math
+import mimetypes
 import shutil
 import signal
 import socket
@@ -208,18 +222,24 @@ class _Stop(Exception):
     """Raised in the main thread by SIGTERM, so that it stops the server like Ctrl-C does."""
 
 
-def serve_command(out_dir: Path, host: str, port: int, timeout: float) -> int:
+def serve_command(
+    out_dir: Path, host: str, port: int, timeout: float, docs_dir: Path = Path("docs")
+) -> int:
     """`kg serve`: serve OUT/store until Ctrl-C or SIGTERM; 0 when stopped that way."""
     store_dir = Path(out_dir) / "store"
     previous = _on_sigterm_raise_stop()
     try:
-        server = start_server(store_dir, host, port, timeout)
-        try:
-            print(f"Serving SPARQL at {server.url} (query UI at {server.base_url})", flush=True)
+        with running_endpoint(store_dir, host, port, timeout, docs_dir) as endpoint:
+            print(
+                f"Serving SPARQL at {endpoint.url} (query UI at {endpoint.base_url}, "
+                f"ontology documentation at {endpoint.docs_url})",
+                flush=True,
+            )
+            if not (Path(docs_dir) / "ontology" / "index.html").is_file():
+                print(f"(no {docs_dir}/ontology/index.html: run `kg docs` to write it)", flush=True)
             print("Press Ctrl-C to stop.", flush=True)
-            code = server.process.wait()
-        finally:
-            stop_server(server)
+            server = endpoint.oxigraph
+            code = _wait_interruptibly(server.process)
         if code in _STOPPED_BY_SIGNAL:  # a terminal's Ctrl-C reached the server first
             print("Stopped.", flush=True)
             return 0
@@ -230,6 +250,282 @@ def serve_command(out_dir: Path, host: str, port: int, timeout: float) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+# ----------------------------------------------------------------------------------------------
+# The endpoint as `kg serve` runs it: Oxigraph behind a proxy that also serves docs/
+# ----------------------------------------------------------------------------------------------
+
+#: Headers that concern one connection only (RFC 9110, 7.6.1): never forwarded.
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+#: The bar of links put at the top of Oxigraph's query page.
+DOCS_BAR = (
+    '<nav id="dkg-links" style="font:14px/1.4 system-ui,sans-serif;padding:6px 12px;'
+    'background:#1f4e79;color:#fff">dkg knowledge graph &middot; '
+    '<a style="color:#fff" href="/docs/ontology/">Ontology documentation</a> &middot; '
+    '<a style="color:#fff" href="/docs/context.jsonld">JSON-LD context</a> &middot; '
+    "SPARQL endpoint <code>/query</code> (read-only) &middot; Wikidata joins: the endpoint "
+    "is the IRI after <code>SERVICE</code>; edit it there</nav>"
+)
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".jsonld": "application/ld+json",
+    ".md": "text/markdown; charset=utf-8",
+    ".ttl": "text/turtle; charset=utf-8",
+}
+
+
+@dataclass
+class Endpoint:
+    """`kg serve`'s endpoint: the proxy on HOST:PORT in front of the Oxigraph server."""
+
+    host: str
+    port: int
+    oxigraph: RunningServer
+    proxy: DocsProxy
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{_url_host(self.host)}:{self.port}/"
+
+    @property
+    def url(self) -> str:
+        return self.base_url + "query"
+
+    @property
+    def docs_url(self) -> str:
+        return self.base_url + "docs/"
+
+
+class DocsProxy(http.server.ThreadingHTTPServer):
+    """Serves `docs_dir` at /docs/ and forwards everything else to the Oxigraph server."""
+
+    daemon_threads = True
+    block_on_close = False  # closing never waits for a client's idle keep-alive connection
+
+    def __init__(
+        self, address: tuple[str, int], upstream: RunningServer, docs_dir: Path, timeout: float
+    ) -> None:
+        self.upstream = upstream
+        self.docs_dir = Path(docs_dir).resolve()
+        self.upstream_timeout = timeout + 30  # Oxigraph stops the query itself at `timeout`
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _ProxyHandler)
+
+
+class _ProxyHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # small writes (headers, chunks) go out at once
+    server: DocsProxy
+    server_version = "dkg-serve"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib's name
+        return  # the endpoint's console stays quiet; Oxigraph does the work
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._dispatch()
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._forward()
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._forward()
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._forward()
+
+    def do_OPTIONS(self) -> None:  # noqa: N802
+        self._forward()
+
+    def _dispatch(self) -> None:
+        path = urllib.parse.urlsplit(self.path).path
+        if path == "/docs" or path.startswith("/docs/"):
+            self._docs(path)
+        elif path == "/":
+            self._forward(add_bar=True)
+        else:
+            self._forward()
+
+    def _docs(self, path: str) -> None:
+        relative = urllib.parse.unquote(path[len("/docs") :]).lstrip("/")
+        if relative in ("", "ontology"):
+            self._send(302, b"", {"Location": "/docs/ontology/"})
+            return
+        target = (self.server.docs_dir / relative).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_relative_to(self.server.docs_dir) or not target.is_file():
+            hint = " (run `kg docs`)" if relative.startswith("ontology") else ""
+            self._send(404, f"not found: /docs/{relative}{hint}\n".encode(), _text())
+            return
+        content_type = _CONTENT_TYPES.get(target.suffix) or (
+            mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        )
+        self._send(200, target.read_bytes(), {"Content-Type": content_type})
+
+    def _forward(self, add_bar: bool = False) -> None:
+        body = self._request_body()
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        if add_bar:
+            headers.pop("Accept-Encoding", None)  # the page is rewritten: ask for it plain
+        upstream = self.server.upstream
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", upstream.port, timeout=self.server.upstream_timeout
+        )
+        try:
+            connection.connect()
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            connection.request(self.command, self.path, body=body, headers=headers)
+            response = connection.getresponse()
+        except OSError as exc:
+            connection.close()
+            self._send(502, f"the Oxigraph server did not answer: {exc}\n".encode(), _text())
+            return
+        try:
+            out_headers = [
+                (k, v)
+                for k, v in response.getheaders()
+                if k.lower() not in _HOP_BY_HOP and k.lower() not in ("server", "date")
+            ]
+            content_type = response.getheader("Content-Type", "")
+            if add_bar and response.status == 200 and content_type.startswith("text/html"):
+                page = response.read().decode("utf-8", "replace")
+                page = page.replace("<body>", "<body>\n" + DOCS_BAR, 1)
+                self._send(response.status, page.encode("utf-8"), dict(out_headers))
+                return
+            self._stream(response, out_headers)
+        finally:
+            connection.close()
+
+    def _request_body(self) -> bytes | None:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailer lines
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else None
+
+    def _stream(self, response: http.client.HTTPResponse, headers: list[tuple[str, str]]) -> None:
+        length = response.getheader("Content-Length")
+        self.send_response(response.status, response.reason)
+        for key, value in headers:
+            self.send_header(key, value)
+        no_body = self.command == "HEAD" or response.status in (204, 304)
+        if length is not None or no_body:
+            self.send_header("Content-Length", length or "0")
+            self.end_headers()
+            if not no_body:
+                while chunk := response.read(65536):
+                    self.wfile.write(chunk)
+            return
+        self.send_header("Transfer-Encoding", "chunked")  # Oxigraph streams results
+        self.end_headers()
+        while chunk := response.read1(65536):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            if key.lower() not in _HOP_BY_HOP:
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def _text() -> dict[str, str]:
+    return {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def start_endpoint(
+    store_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    timeout: float = 30.0,
+    docs_dir: Path = Path("docs"),
+) -> Endpoint:
+    """Start Oxigraph on a free loopback port and the proxy on HOST:PORT (0: a free port).
+
+    Raises UsageError for a missing store or a taken port, before anything is started."""
+    store_dir = Path(store_dir)
+    if not store_dir.is_dir():
+        raise UsageError(f"no store at {store_dir}: run `kg build` first")
+    if not 0 <= port <= 65535:
+        raise UsageError(f"port {port} is not a TCP port (0-65535)")
+    if port != 0:
+        check_port_free(host, port)
+    oxigraph = start_server(store_dir, "127.0.0.1", 0, timeout)
+    try:
+        proxy = DocsProxy((host, port), oxigraph, docs_dir, timeout)
+    except OSError as exc:
+        stop_server(oxigraph)
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"port {port} on {host} is already in use (another `kg serve`?); "
+                "choose another with --port"
+            ) from None
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    return Endpoint(host, int(proxy.server_address[1]), oxigraph, proxy)
+
+
+def stop_endpoint(endpoint: Endpoint) -> int:
+    """Stop the proxy, then the Oxigraph server; returns the server's exit code."""
+    endpoint.proxy.shutdown()
+    endpoint.proxy.server_close()
+    return stop_server(endpoint.oxigraph)
+
+
+@contextlib.contextmanager
+def running_endpoint(
+    store_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    timeout: float = 30.0,
+    docs_dir: Path = Path("docs"),
+) -> Iterator[Endpoint]:
+    """The endpoint exactly as `kg serve` runs it, for a `with` block (tests, benchmarks)."""
+    endpoint = start_endpoint(store_dir, host, port, timeout, docs_dir)
+    try:
+        yield endpoint
+    finally:
+        stop_endpoint(endpoint)
+
+
+def _wait_interruptibly(process: subprocess.Popen[bytes]) -> int:
+    """Wait for the process, waking up often: a signal the OS hands to another thread (the
+    proxy's) only runs its Python handler when the main thread runs Python code."""
+    while True:
+        try:
+            return process.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            continue
 
 
 _STOPPED_BY_SIGNAL = {-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT, 128 + signal.SIGTERM}

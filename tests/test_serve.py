@@ -103,12 +103,46 @@ def served(built_out: Path) -> Iterator[tuple[ServeProcess, str]]:
     server.stop()
 
 
-def test_serve_prints_the_endpoint_and_the_query_ui(served):
+def test_serve_prints_the_endpoint_the_query_ui_and_the_documentation(served):
     server, url = served
     base = url.removesuffix("query")
-    assert f"Serving SPARQL at {url} (query UI at {base})" in server.seen
+    assert (
+        f"Serving SPARQL at {url} (query UI at {base}, ontology documentation at {base}docs/)"
+        in server.seen
+    )
     assert "Press Ctrl-C to stop." in server.seen
     assert "YASGUI" in requests.get(base, timeout=10).text.upper()
+
+
+def test_the_query_page_links_to_the_ontology_documentation_served_on_the_same_port(served):
+    _, url = served
+    base = url.removesuffix("query")
+    page = requests.get(base, timeout=10)
+    assert page.status_code == 200
+    assert '<a style="color:#fff" href="/docs/ontology/">Ontology documentation</a>' in page.text
+    assert "new Yasgui(" in page.text  # Oxigraph's own page, with the bar added
+    docs = requests.get(base + "docs/", timeout=10)
+    assert docs.status_code == 200 and docs.url == base + "docs/ontology/"
+    assert "Diplomacy knowledge graph ontology" in docs.text
+    assert '<section class="term" id="Official">' in docs.text
+    context = requests.get(base + "docs/context.jsonld", timeout=10)
+    assert context.headers["Content-Type"] == "application/ld+json"
+    assert context.json()["@context"]["Official"] == "dkg:Official"
+
+
+@pytest.mark.parametrize("path", ["docs/../pyproject.toml", "docs/%2e%2e/pyproject.toml", "docs/x"])
+def test_docs_outside_the_docs_folder_or_missing_answer_404(served, path):
+    _, url = served
+    response = requests.get(url.removesuffix("query") + path, timeout=10)
+    assert response.status_code == 404
+    assert "[project]" not in response.text
+
+
+def test_the_query_page_assets_come_from_oxigraph_through_the_same_port(served):
+    _, url = served
+    script = requests.get(url.removesuffix("query") + "yasgui.min.js", timeout=10)
+    assert script.status_code == 200
+    assert int(script.headers["Content-Length"]) == len(script.content) > 100_000
 
 
 def test_serve_answers_a_sparql_query_from_a_real_client(served):
