@@ -22,6 +22,12 @@ build: $(BIN)/kg
 
 ## Install what the tests need and run them (CI runs exactly this)
 test: $(BIN)/kg
+	@# The browser test drives Debian's headless Chromium; CI runs as root on a fresh machine.
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
 	$(BIN)/ruff check kg tests scripts
 	$(BIN)/pytest -q
 
