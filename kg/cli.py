@@ -115,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="the validation day dates may not be after (default: today)",
     )
+    p.add_argument(
+        "--junit",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the report as JUnit XML to FILE (for CI dashboards)",
+    )
 
     p = sub.add_parser("serve", help="serve the built store with the Oxigraph SPARQL server")
     p.add_argument("--host", default="127.0.0.1")
@@ -209,6 +216,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             curation=args.curation,
             ontology=args.ontology,
             today=args.today,
+            junit=args.junit,
         )
     if args.command == "serve":
         from kg.serve import serve_command

@@ -38,18 +38,11 @@ that prepared graph, validates only the article's nodes and takes them out again
 Curation files
 --------------
 ``data/curation/ID.yaml`` corrects the extraction of the article ``ID`` (format:
-data/curation/README.md, applied by ``kg.curate``). A curation file is checked the way the
-build uses it: its structure (:func:`kg.curate.load_curation`), its fit to the article
-(:func:`kg.curate.apply_curation` refuses an unknown key, a quote not in the text, a removal
-that matches nothing), then the SHACL shapes on the curated article graph. When ``kg.curate``
-is not installed, only the minimal structure below is checked:
-
-- the file is a YAML mapping whose keys are among ``article``, ``note``, ``curator``,
-  ``entities``, ``meetings``, ``statements``;
-- ``article``, when present, equals the file name without ``.yaml``; an article file of that
-  id exists in the articles folder;
-- ``entities``, ``meetings`` and ``statements`` map ``add``, ``remove`` and ``fix`` to lists
-  of mappings.
+data/curation/README.md, applied by :mod:`kg.curate`). A curation file is checked the way the
+build uses it: its structure (:func:`kg.curate.load_curation`), an article file of that id in
+the articles folder, its fit to the article (:func:`kg.curate.apply_curation` refuses an
+unknown key, a quote not in the text, a removal that matches nothing), then the SHACL shapes
+on the curated article graph. Each problem is a violation of the curation file.
 
 Example, with a meeting that names no participant and has no label::
 
@@ -635,7 +628,9 @@ def explain(constraint: str, shape: Node | None, shapes: Graph) -> str:
     value = shapes.value(shape, parameter) if shape is not None else None
     if value is None:
         return template.replace(" {}", "")
-    text = template.format(_parameter_text(shapes, value))
+    text = template.format(
+        str(value) if parameter == SH.pattern else _parameter_text(shapes, value)
+    )
     number = value.toPython() if isinstance(value, Literal) else None
     plural = isinstance(number, int) and number != 1 and text.endswith("value")
     return text + "s" if plural else text
@@ -811,6 +806,8 @@ def evidence_span(graph: Graph, node: Node, depth: int = 3) -> tuple[int, int] |
     the evidence of the nodes that point at it (a meeting for its participant, ...), nearest
     first, up to ``depth`` links away; the article itself is not followed.
     """
+    if (node, RDF.type, _ARTICLE_CLASS) in graph:
+        return None
     frontier, seen = [node], {node}
     for _ in range(depth + 1):
         spans = [s for n in frontier for s in _own_spans(graph, n)]
@@ -909,9 +906,9 @@ def _yaml_rows(path: Path, text: str) -> list[_TableRow]:
 
 @dataclass
 class ReferenceIndex:
-    """Which table row each reference IRI comes from: IRI -> (file, line)."""
+    """Which table row each reference IRI comes from, and the line of each of its columns."""
 
-    rows: dict[str, tuple[str, int]] = field(default_factory=dict)
+    rows: dict[str, _TableRow] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
     @classmethod
@@ -930,20 +927,42 @@ class ReferenceIndex:
         value = str(row.data.get(key) or "").strip()
         if kind is None or not value:
             return
-        self.rows.setdefault(f"{ID}{kind}/{value}", (row.file, row.line))
+        self.rows.setdefault(f"{ID}{kind}/{value}", row)
         if kind == "official":
             for number, tenure in enumerate(row.data.get("posts") or []):
                 if isinstance(tenure, dict):
                     start = str(tenure.get("start") or "undated")
                     iri = f"{ID}position/{value}/{tenure.get('post')}/{start}"
-                    self.rows.setdefault(iri, (row.file, row.line_of("posts", number)))
+                    line = row.line_of("posts", number)
+                    self.rows.setdefault(iri, _TableRow(row.file, line, tenure))
 
-    def locate(self, iri: str) -> tuple[str, int] | None:
-        return self.rows.get(iri)
+    def locate(self, iri: str, path: str | None = None) -> tuple[str, int] | None:
+        """The file and line of the row an IRI comes from; the line of the column a
+        property path is mapped from when the row spans several lines."""
+        row = self.rows.get(iri)
+        if row is None:
+            return None
+        columns = _COLUMNS.get(path or "", ())
+        line = next((row.lines[c] for c in columns if c in row.lines), row.line)
+        return row.file, line
+
+
+# The table columns each property of the reference graph is mapped from (kg/map.py).
+_COLUMNS = {
+    str(OWL.sameAs): ("qid",),
+    str(RDFS.label): ("name_en", "label_en", "name_pl", "label_pl"),
+    str(SKOS.altLabel): ("aliases", "aliases_en", "aliases_pl"),
+    DKG + "isoCode": ("iso2",),
+    DKG + "citizenOf": ("citizen_of",),
+    DKG + "memberState": ("members",),
+    DKG + "postOf": ("state", "org"),
+    DKG + "postKind": ("kind",),
+    DKG + "holdsPosition": ("posts",),
+}
 
 
 def _locate_reference(result: ValidationResult, index: ReferenceIndex | None) -> ValidationResult:
-    where = index.locate(result.focus_node) if index is not None else None
+    where = index.locate(result.focus_node, result.path) if index is not None else None
     return replace(result, file=where[0], line=where[1]) if where else result
 
 
@@ -1059,7 +1078,9 @@ def validate_article_file(
     """Read, extract, map and validate one article file with the reference graph (no store).
 
     With ``curation_dir`` holding ``ID.yaml``, the correction is applied first, as the build
-    does. Raises InputError when the file cannot be read as an article.
+    does; a correction that does not fit the article is reported as a violation of that file
+    (the build would skip the article). Raises InputError when the file cannot be read as an
+    article.
     """
     from kg.extract import extract
     from kg.map import article_iri, render_article
@@ -1069,10 +1090,16 @@ def validate_article_file(
     article = read_article(path)
     ref = load_reference(reference_dir)
     record = extract(article, ref)
+    iri = article_iri(article.id)
     curation = _curation_file(curation_dir, article.id)
     if curation is not None:
-        record = _apply_curation(record, article, curation, ref)
-    iri = article_iri(article.id)
+        try:
+            record = _apply_curation(record, article, curation, ref)
+        except InputError as exc:
+            if exc.path != str(curation):
+                raise
+            checked = Checked("article", article.id, iri, str(path))
+            return ValidationReport([_curation_result(curation, exc)], [checked])
     graph = _named_graph(render_article(record, ref), iri, str(path))
     return validate_article(
         graph,
@@ -1265,9 +1292,6 @@ def _without_bad_qid(record: Any) -> Any:
 
 
 # -- curation files ------------------------------------------------------------------------
-_CURATION_KEYS = {"article", "note", "curator", "entities", "meetings", "statements"}
-_CURATION_SECTIONS = {"entities", "meetings", "statements"}
-_CURATION_ACTIONS = {"add", "remove", "fix"}
 
 
 def validate_curation_dir(
@@ -1339,39 +1363,12 @@ def _curation_result(path: Path, problem: InputError) -> ValidationResult:
 
 def _curation_structure(path: Path) -> InputError | None:
     """The first structural problem of a curation file, or None."""
-    try:
-        from kg import curate
-    except ImportError:
-        return _minimal_curation_structure(path)
+    from kg import curate
+
     try:
         curate.load_curation(path)
     except InputError as exc:
         return exc
-    return None
-
-
-def _minimal_curation_structure(path: Path) -> InputError | None:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return InputError(path, "not valid YAML", mark.line + 1 if mark else None)
-    except (OSError, UnicodeDecodeError) as exc:
-        return InputError(path, f"cannot read: {exc}")
-    if not isinstance(data, dict):
-        return InputError(path, "a curation file is a mapping (article, note, entities, ...)")
-    unknown = sorted(set(data) - _CURATION_KEYS)
-    if unknown:
-        return InputError(path, f"unknown key(s) {unknown}; known: {sorted(_CURATION_KEYS)}")
-    if data.get("article") not in (None, path.stem):
-        return InputError(path, f"`article: {data['article']}` does not match the file name")
-    for section in sorted(_CURATION_SECTIONS & set(data)):
-        actions = data[section]
-        if not isinstance(actions, dict) or set(actions) - _CURATION_ACTIONS:
-            return InputError(path, f"`{section}` takes add, remove and fix lists")
-        for action, items in actions.items():
-            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-                return InputError(path, f"`{section}.{action}` must be a list of mappings")
     return None
 
 
@@ -1383,13 +1380,8 @@ def _curation_file(curation_dir: Path | None, article_id: str) -> Path | None:
 
 
 def _apply_curation(record: Any, article: Any, path: Path, ref: Any) -> Any:
-    try:
-        from kg import curate
-    except ImportError:
-        problem = _minimal_curation_structure(path)
-        if problem is not None:
-            raise problem from None
-        return record
+    from kg import curate
+
     return curate.apply_curation(record, article, path, ref)
 
 
@@ -1803,8 +1795,7 @@ def _junit_case(
         failing += [r for r in quiet if r.severity == "Warning"]
         quiet = [r for r in quiet if r.severity != "Warning"]
     if failing:
-        counts = ValidationReport(failing)
-        message = f"{len(counts.violations())} violations, {len(counts.warnings())} warnings"
+        message = _summary(ValidationReport(results))  # warnings counted even when not failing
         failure = ET.SubElement(case, "failure", message=message, type=failing[0].severity)
         failure.text = "\n\n".join(_block(r) for r in failing)
     if quiet:
@@ -1841,14 +1832,17 @@ def validate_command(
     curation: Path | None = None,
     ontology: bool = False,
     today: dt.date | None = None,
+    junit: Path | None = None,
 ) -> int:
     """`kg validate`: exit 0 conforms, 1 violations (or warnings with fail_on="warning").
 
     Targets add up: ``article_files``, ``reference`` (the tables), ``curation`` (the
     corrections, each applied to its article in ``articles``), ``ontology``; the built store
     in ``out`` when ``out`` is given or no other target is. Articles and curation files are
-    validated with the reference tables in ``reference`` (default data/reference). Errors
-    (unreadable input, no store) raise :class:`kg.errors.KgError`: the CLI exits 2.
+    validated with the reference tables in ``reference`` (default data/reference). The report
+    is printed in ``fmt``; ``junit`` also writes it as JUnit XML to that file (the log stays
+    readable while CI keeps the XML). Errors (unreadable input, no store) raise
+    :class:`kg.errors.KgError`: the CLI exits 2.
     """
     targets = Targets(
         out=out,
@@ -1860,7 +1854,17 @@ def validate_command(
     )
     report = merge_reports(job() for job in targets.jobs(today))
     print(format_report(report, fmt, fail_on))
+    if junit is not None:
+        _write(junit, format_junit(report, fail_on) + "\n")
     return 1 if report.fails(fail_on) else 0
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(path, f"cannot write: {exc.strerror or exc}") from exc
 
 
 @dataclass(frozen=True)

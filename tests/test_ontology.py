@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import owlrl
 import pytest
@@ -10,7 +12,20 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS
 
-from kg.validate import DEFAULT_ONTOLOGY_PATH, load_ontology, load_shapes
+from kg.validate import (
+    DEFAULT_ONTOLOGY_PATH,
+    STANDARD_PATH_NAMESPACES,
+    STANDARD_PATHS,
+    check_ontology,
+    load_ontology,
+    load_shapes,
+    ontology_problems,
+    owl_rl_problems,
+    shape_paths,
+    sparql_terms,
+)
+
+BROKEN_SHAPES = sorted((Path(__file__).parent / "fixtures" / "validate" / "ontology").glob("*.ttl"))
 
 DKG = Namespace("https://w3id.org/dkg/ontology#")
 VANN = Namespace("http://purl.org/vocab/vann/")
@@ -44,6 +59,7 @@ WIKIDATA_MATCHES = {
 # Paths outside the dkg namespace that shapes may use: standard vocabulary only.
 ALLOWED_PATHS = {RDF.type, RDFS.label, OWL.sameAs, SCHEMA.url, SKOS.altLabel}
 ALLOWED_PATH_NAMESPACES = ("http://purl.org/dc/terms/", "http://www.w3.org/ns/prov#")
+assert ALLOWED_PATHS == STANDARD_PATHS and ALLOWED_PATH_NAMESPACES == STANDARD_PATH_NAMESPACES
 PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty)
 
 
@@ -211,22 +227,6 @@ def test_ontology_is_consistent_under_owl_rl_with_one_instance_per_class(
 # --------------------------------------------------------------------------------------------
 
 
-def _path_iris(shapes: Graph, path) -> Iterator[URIRef]:
-    """Every property IRI inside a SHACL path (inverse, sequence, alternative, ...)."""
-    if isinstance(path, URIRef):
-        yield path
-        return
-    for predicate in (SH.inversePath, SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath):
-        inner = shapes.value(path, predicate)
-        if inner is not None:
-            yield from _path_iris(shapes, inner)
-            return
-    alternatives = shapes.value(path, SH.alternativePath)
-    items = Collection(shapes, alternatives if alternatives is not None else path)
-    for item in items:
-        yield from _path_iris(shapes, item)
-
-
 def test_every_target_class_is_declared_in_the_ontology(ontology: Graph, shapes: Graph) -> None:
     targets = set(shapes.objects(None, SH.targetClass)) | set(shapes.objects(None, SH["class"]))
     assert targets - _classes(ontology) == set()
@@ -237,14 +237,52 @@ def test_every_shape_path_is_a_declared_property_or_standard_vocabulary(
 ) -> None:
     declared = _properties(ontology)
     problems = []
-    for path in set(shapes.objects(None, SH.path)):
-        for iri in _path_iris(shapes, path):
-            if iri.startswith(str(DKG)):
-                if iri not in declared:
-                    problems.append(f"{iri}: not declared in ontology/dkg.ttl")
-            elif iri not in ALLOWED_PATHS and not str(iri).startswith(ALLOWED_PATH_NAMESPACES):
-                problems.append(f"{iri}: not in the allow-list of standard terms")
+    for iri in shape_paths(shapes):
+        if iri.startswith(str(DKG)):
+            if iri not in declared:
+                problems.append(f"{iri}: not declared in ontology/dkg.ttl")
+        elif iri not in ALLOWED_PATHS and not str(iri).startswith(ALLOWED_PATH_NAMESPACES):
+            problems.append(f"{iri}: not in the allow-list of standard terms")
     assert not problems, "\n".join(sorted(problems))
+
+
+def test_every_term_of_the_sparql_rules_is_declared_and_used_as_what_it_is(
+    ontology: Graph, shapes: Graph
+) -> None:
+    """The SHACL-SPARQL queries of shapes/ name only declared terms: properties as
+    predicates, classes as rdf:type objects (the whole step check, as `kg validate
+    --ontology` runs it, finds nothing either)."""
+    terms = sparql_terms(shapes)
+    assert len(terms) == 6
+    used = {iri for found in terms.values() for iri in found.iris if iri.startswith(str(DKG))}
+    assert {DKG.speaker, DKG.participantState, DKG.isoCode, DKG.holdsPosition} <= used
+    assert {c for found in terms.values() for c in found.classes} == {DKG.Official, DKG.State}
+    assert ontology_problems(ontology, shapes) == []
+
+
+def _expected_problems(path: Path) -> set[tuple[str, str]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return {
+        tuple(m.group(1).split())  # type: ignore[misc]
+        for m in (re.match(r"^#\s*expect:\s*(.*?)\s*$", line) for line in lines)
+        if m
+    }
+
+
+@pytest.mark.parametrize("path", BROKEN_SHAPES, ids=[p.stem for p in BROKEN_SHAPES])
+def test_the_step_check_finds_what_a_broken_shapes_file_gets_wrong(
+    ontology: Graph, path: Path
+) -> None:
+    shapes = Graph().parse(path, format="turtle")
+    found = {(term, check) for term, check, _message in ontology_problems(ontology, shapes)}
+    assert found == _expected_problems(path)
+
+
+def test_the_ontology_check_command_finds_nothing_in_the_project_files() -> None:
+    report = check_ontology()
+    assert report.results == []
+    assert [(c.kind, c.name) for c in report.checked] == [("ontology", "dkg.ttl")]
+    assert owl_rl_problems(load_ontology()) == []
 
 
 def test_shape_datatypes_and_classes_agree_with_property_ranges(
