@@ -300,3 +300,22 @@ def test_docs_ci_worked_example_is_the_output_of_a_real_run(capsys, data_repo) -
     shown = [line for line in excerpt.group(2).splitlines() if line != "…"]
     lines = iter(junit.splitlines())
     assert all(line in lines for line in shown), "the JUnit excerpt is not in the real report"
+
+
+def test_project_ci_runs_make_test_and_keeps_the_data_validation_as_junit() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text("utf-8"))
+    runs = {
+        job: [step.get("run", "") for step in spec["steps"]]
+        for job, spec in workflow["jobs"].items()
+    }
+    assert "make test" in runs["test"]
+    validate = next(r for r in runs["data"] if "kg validate" in r)
+    argv = shlex.split(validate.replace("\\\n", " "))
+    assert argv[argv.index("--junit") + 1] == "build/kg-validate.xml"
+    assert {"--out", "--reference", "--curation", "--ontology"} <= set(argv)
+    [upload] = [
+        s for s in workflow["jobs"]["data"]["steps"] if "upload-artifact" in s.get("uses", "")
+    ]
+    assert upload["with"]["path"] == "build/kg-validate.xml"
