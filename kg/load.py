@@ -24,6 +24,7 @@ import shutil
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TextIO
 
 import pyoxigraph as ox
 
@@ -67,13 +68,26 @@ def build_lock(out_dir: Path) -> Iterator[None]:
             f"another `kg build` is writing to {out_dir} (it holds the lock {path}); "
             "nothing was changed: wait for it to finish"
         ) from exc
+    _held.append(handle)
     try:
         handle.write(f"{os.getpid()}\n")
         handle.flush()
         yield
     finally:
+        _held.remove(handle)
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
+
+
+_held: list[TextIO] = []  # lock files this process holds
+
+
+def close_inherited_locks() -> None:
+    """In a forked worker: close its copies of the build lock, so that the lock goes when the
+    build process goes (an flock lives while any process has the file open)."""
+    for handle in list(_held):
+        handle.close()  # no LOCK_UN: that would release the parent's lock too
+    _held.clear()
 
 
 # -- generations ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from kg.batch.worker import Job, Outcome
 CHUNK = 8  # articles per task: large enough to amortise the hand-off, small for balance
 IN_FLIGHT = 4  # tasks queued per worker
 INLINE_BELOW = 2 * CHUNK  # fewer jobs than this run in this process: no pool to start
+SEGMENT = 5000  # articles per worker pool
 
 
 def default_workers() -> int:
@@ -23,12 +24,19 @@ def default_workers() -> int:
 
 def run(jobs: list[Job], workers: int, initargs: tuple) -> Iterator[Outcome]:
     """The outcome of every job, in the order they finish."""
-    chunks = (jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK))
     if workers <= 1 or len(jobs) < INLINE_BELOW:
         worker.init(*initargs)
-        for chunk in chunks:
-            yield from worker.process(chunk)
+        for i in range(0, len(jobs), CHUNK):
+            yield from worker.process(jobs[i : i + CHUNK])
         return
+    # A fresh pool per segment: memory that pyshacl and rdflib leave behind in a worker
+    # cannot pile up over a long build (one pool start, about a second, per segment).
+    for start in range(0, len(jobs), SEGMENT):
+        yield from _run_pool(jobs[start : start + SEGMENT], workers, initargs)
+
+
+def _run_pool(jobs: list[Job], workers: int, initargs: tuple) -> Iterator[Outcome]:
+    chunks = (jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK))
     with ProcessPoolExecutor(workers, initializer=worker.init, initargs=initargs) as pool:
         pending: set[Future[list[Outcome]]] = set()
 

@@ -12,6 +12,11 @@ The same function is what a cluster engine would map over a corpus (docs/scaling
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +26,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 
-from kg import map, validate
+from kg import load, map, validate
 from kg.batch.cache import Cache
 from kg.errors import InputError
 from kg.extract import extract
@@ -31,6 +36,7 @@ from kg.reference import Reference, load_reference
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 STAGES = ("extract", "map", "validate", "write")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass(frozen=True)
@@ -136,12 +142,23 @@ def init(
 ) -> None:
     """Per-process set-up: reference data, shapes and ontology, loaded once."""
     global _state
+    if multiprocessing.parent_process() is not None:  # a pool worker, not the build itself
+        _die_with_parent()
+        load.close_inherited_locks()
     quads = list(ox.parse(reference_quads, format=ox.RdfFormat.N_QUADS))
     _state = State(
         load_reference(reference_dir),
         Cache(out_dir),
         ArticleValidator(quads, reference_rows),
     )
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when the build process dies, even by SIGKILL."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # the build died before prctl took effect
+        os._exit(1)
 
 
 def process(jobs: list[Job]) -> list[Outcome]:
