@@ -1,0 +1,153 @@
+"""Atomic builds: a build killed at any moment leaves the previous store whole and servable,
+and a second build at the same time is refused, changing nothing. Real `kg build` processes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.load import lock_path
+from kg.synth import synthesize
+
+ROOT = Path(__file__).resolve().parents[1]
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def kg(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "kg.cli", *map(str, args)]
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(kg(*args), capture_output=True, text=True, cwd=ROOT)
+
+
+def sparql_count(out: Path) -> int:
+    store = ox.Store.read_only(str(out / "store"))
+    return int(next(iter(store.query(COUNT)))["n"].value)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small corpus (the previous build) and a larger one (the build that gets killed)."""
+    root = tmp_path_factory.mktemp("corpora")
+    synthesize(6, seed=5, out_dir=root / "small")
+    synthesize(150, seed=6, out_dir=root / "large")
+    return root / "small" / "articles", root / "large" / "articles"
+
+
+def test_build_killed_at_random_moments_leaves_the_previous_store_whole(corpora, tmp_path):
+    small, large = corpora
+    out = tmp_path / "out"
+    assert run("build", "--articles", small, "--out", out).returncode == 0
+    before_count, before_dump = sparql_count(out), digest(out / "dataset.nq")
+
+    started = time.monotonic()
+    assert run("build", "--articles", large, "--out", tmp_path / "scratch").returncode == 0
+    full = time.monotonic() - started
+    after_count = sparql_count(tmp_path / "scratch")
+
+    rng = random.Random(20240501)
+    outcomes = []
+    for _ in range(5):
+        shutil.rmtree(out / ".cache", ignore_errors=True)  # every attempt starts from zero
+        proc = subprocess.Popen(kg("build", "--articles", large, "--out", out), cwd=ROOT)
+        time.sleep(rng.uniform(0.05, full))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        count = sparql_count(out)
+        assert count in (before_count, after_count)
+        if count == before_count:  # killed before the switch: nothing changed at all
+            assert digest(out / "dataset.nq") == before_dump
+        else:  # killed after the switch: the new generation is complete
+            assert len((out / "dataset.nq").read_bytes().splitlines()) == after_count
+        validated = run("validate", "--out", out)
+        assert validated.returncode == 0, validated.stdout + validated.stderr
+        outcomes.append(count == before_count)
+    assert any(outcomes), "every kill landed after the switch: the corpus builds too fast"
+    time.sleep(0.5)  # the killed build's workers die with it (PR_SET_PDEATHSIG)
+    assert not _workers_of_killed_builds(out), "workers outlived their build"
+
+    finished = run("build", "--articles", large, "--out", out)
+    assert finished.returncode == 0, finished.stderr
+    assert sparql_count(out) == after_count
+    generations = list((out / ".generations").iterdir())
+    assert len(generations) <= 2, generations  # leftovers of killed builds are cleared
+
+
+def test_second_build_at_once_is_refused_with_exit_2_naming_the_lock(corpora, tmp_path):
+    small, large = corpora
+    out = tmp_path / "out"
+    assert run("build", "--articles", small, "--out", out).returncode == 0
+    before_count, before_dump = sparql_count(out), digest(out / "dataset.nq")
+    live = os.readlink(out / "current")
+
+    first = subprocess.Popen(
+        kg("build", "--articles", large, "--out", out), cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while lock_path(out).read_text().strip() != str(first.pid):
+        assert time.monotonic() < deadline and first.poll() is None, "first build never locked"
+        time.sleep(0.02)
+
+    second = run("build", "--articles", small, "--out", out)
+    assert second.returncode == 2
+    assert f"it holds the lock {lock_path(out)}" in second.stderr
+    assert "another `kg build` is writing to" in second.stderr
+    assert second.stdout == ""
+    assert os.readlink(out / "current") == live  # the refusal switched nothing
+    assert (sparql_count(out), digest(out / "dataset.nq")) == (before_count, before_dump)
+
+    output, _ = first.communicate(timeout=120)
+    assert first.returncode == 0
+    assert "Built 150 article(s)" in output
+
+
+def test_missing_articles_folder_is_refused_and_the_store_is_unchanged(corpora, tmp_path):
+    small, _ = corpora
+    out = tmp_path / "out"
+    assert run("build", "--articles", small, "--out", out).returncode == 0
+    before = (sparql_count(out), digest(out / "dataset.nq"), os.readlink(out / "current"))
+    refused = run("build", "--articles", tmp_path / "nope", "--out", out)
+    assert refused.returncode == 2
+    assert "nope: no such folder of articles" in refused.stderr
+    assert (sparql_count(out), digest(out / "dataset.nq"), os.readlink(out / "current")) == before
+
+
+def test_store_of_an_older_layout_is_replaced_by_the_new_one(corpora, tmp_path):
+    small, _ = corpora
+    out = tmp_path / "out"
+    out.mkdir()
+    old = ox.Store(str(out / "store"))
+    old.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.Literal("c")))
+    old.flush()
+    del old
+    assert run("build", "--articles", small, "--out", out).returncode == 0
+    assert (out / "store").is_symlink() and sparql_count(out) > 1
+
+
+def _workers_of_killed_builds(out: Path) -> list[int]:
+    """Processes still running a `kg build` into OUT (none should be left)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"build" in cmdline and str(out).encode() in cmdline:
+                found.append(int(entry.name))
+    return found

@@ -1,0 +1,166 @@
+"""Incremental, parallel builds: only changed articles are redone, and the result is the same
+store, dump and report that a build from scratch gives."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg import validate
+from kg.batch.progress import Progress, wanted
+from kg.pipeline import build
+from kg.synth import synthesize
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "data" / "reference"
+ARTICLE = "https://w3id.org/dkg/id/article/"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("corpus")
+    synthesize(24, seed=21, out_dir=out)
+    return out / "articles"
+
+
+@pytest.fixture()
+def articles(corpus: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "articles"
+    shutil.copytree(corpus, copy)
+    return copy
+
+
+def dump_lines(out: Path) -> list[str]:
+    lines = (out / "dataset.nq").read_text(encoding="utf-8").splitlines()
+    return sorted(re.sub(r"_:\w+", "_:", line) for line in lines)
+
+
+def store_lines(out: Path) -> list[str]:
+    """The store as sorted N-Quads; blank nodes (ontology and shapes lists only) as `_:`."""
+    store = ox.Store.read_only(str(out / "store"))
+    data = ox.serialize(store, format=ox.RdfFormat.N_QUADS) or b""
+    return sorted(re.sub(r"_:\w+", "_:", line) for line in data.decode("utf-8").splitlines())
+
+
+def graphs(out: Path) -> set[str]:
+    store = ox.Store.read_only(str(out / "store"))
+    return {g.value for g in store.named_graphs() if g.value.startswith(ARTICLE)}
+
+
+def test_first_build_processes_every_article_across_workers(articles, tmp_path):
+    result = build(articles, tmp_path / "out", REFERENCE, workers=2)
+    assert (result.processed, result.reused, result.store_update) == (24, 0, "bulk load")
+    assert len(result.articles) == 24 and not result.skipped
+    assert result.quads == len(store_lines(tmp_path / "out")) == len(dump_lines(tmp_path / "out"))
+
+
+def test_rebuild_with_nothing_changed_reuses_every_article_and_keeps_the_store(articles, tmp_path):
+    out = tmp_path / "out"
+    build(articles, out, REFERENCE, workers=2)
+    live = (out / "current").resolve()
+    again = build(articles, out, REFERENCE, workers=2)
+    assert (again.processed, again.reused, again.store_update) == (0, 24, "unchanged")
+    assert (out / "current").resolve() == live
+
+
+def test_changed_article_alone_is_redone_and_the_store_equals_a_build_from_scratch(
+    articles, tmp_path
+):
+    out = tmp_path / "out"
+    build(articles, out, REFERENCE, workers=2)
+    changed = sorted(articles.glob("*.txt"))[5]
+    changed.write_text(
+        changed.read_text(encoding="utf-8") + '\n"A brand new quote for the test," he said.\n',
+        encoding="utf-8",
+    )
+    result = build(articles, out, REFERENCE, workers=2)
+    assert (result.processed, result.reused, result.store_update) == (1, 23, "incremental")
+    scratch = tmp_path / "scratch"
+    fresh = build(articles, scratch, REFERENCE, workers=2)
+    assert store_lines(out) == store_lines(scratch)
+    assert dump_lines(out) == dump_lines(scratch)
+    assert result.quads == fresh.quads == len(store_lines(out))
+    assert result.report == fresh.report
+
+
+def test_removed_article_loses_its_graph(articles, tmp_path):
+    out = tmp_path / "out"
+    build(articles, out, REFERENCE, workers=2)
+    gone = sorted(articles.glob("*.txt"))[0]
+    gone.unlink()
+    result = build(articles, out, REFERENCE, workers=2)
+    assert (result.removed, result.processed, result.store_update) == (1, 0, "incremental")
+    assert ARTICLE + gone.stem not in graphs(out)
+    assert len(graphs(out)) == 23
+    assert f"<{ARTICLE}{gone.stem}>" not in (out / "dataset.nq").read_text(encoding="utf-8")
+
+
+def test_changed_reference_data_redoes_every_article(articles, tmp_path):
+    reference = tmp_path / "reference"
+    shutil.copytree(REFERENCE, reference)
+    out = tmp_path / "out"
+    build(articles, out, reference, workers=2)
+    with (reference / "places.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("\n# an edit that changes the bytes of the reference data\n")
+    result = build(articles, out, reference, workers=2)
+    assert (result.processed, result.reused, result.store_update) == (24, 0, "bulk load")
+
+
+def test_merged_per_article_report_equals_one_validate_dataset_run(articles, tmp_path):
+    out = tmp_path / "out"
+    result = build(articles, out, REFERENCE, workers=2)
+    skip = {ox.NamedNode(validate.SHAPES_GRAPH), ox.NamedNode(validate.ONTOLOGY_GRAPH)}
+    quads = [q for q in ox.Store.read_only(str(out / "store")) if q.graph_name not in skip]
+    assert result.report == validate.validate_quads(quads)
+
+
+def test_one_process_and_two_processes_build_the_same_store(articles, tmp_path):
+    build(articles, tmp_path / "one", REFERENCE, workers=1)
+    build(articles, tmp_path / "two", REFERENCE, workers=2)
+    assert store_lines(tmp_path / "one") == store_lines(tmp_path / "two")
+
+
+def test_progress_line_shows_articles_done_rate_and_time_left():
+    stream = io.StringIO()
+    bar = Progress(40, stream=stream, enabled=True)
+    for _ in range(40):
+        bar.advance(1)
+    bar.close()
+    shown = stream.getvalue()
+    assert "\r  40/40 articles" in shown and "/s" in shown and "left" in shown
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_shown_on_a_terminal_but_not_in_ci_or_a_pipe(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    assert wanted(_Terminal()) and not wanted(io.StringIO())
+    monkeypatch.setenv("CI", "true")
+    assert not wanted(_Terminal())
+
+
+def test_kg_build_in_ci_prints_only_the_summary(articles, tmp_path):
+    env = {**os.environ, "CI": "true"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "build", "--articles", str(articles)]
+        + ["--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert "Built 24 article(s)" in proc.stdout
+    assert "24 processed, 0 reused from the cache, 0 removed" in proc.stdout
