@@ -1884,8 +1884,11 @@ class Targets:
 
     @property
     def store(self) -> Path | None:
+        """The build folder to validate: ``out``, else ``build/`` when nothing else is asked."""
+        if self.out is not None:
+            return self.out
         others = self.article_files or self.reference or self.curation or self.ontology
-        return self.out if self.out is not None or others else DEFAULT_OUT
+        return None if others else DEFAULT_OUT
 
     def jobs(self, today: dt.date | None) -> Iterator[Callable[[], ValidationReport]]:
         ref = self.reference_dir
