@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="print one article's extraction record as JSON")
     p.add_argument("file", type=Path)
     p.add_argument("--reference", type=Path, default=Path("data/reference"))
+    p.add_argument(
+        "--curation",
+        type=Path,
+        default=Path("data/curation"),
+        help="apply the article's curation file from this folder (if any)",
+    )
 
     p = sub.add_parser(
         "validate",
@@ -148,11 +154,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _out_option(p)
 
-    p = sub.add_parser("docs", help="write the ontology's HTML documentation and JSON-LD context")
-    p.add_argument("--ontology", type=Path, default=Path("ontology/dkg.ttl"))
-    p.add_argument("--docs", type=Path, default=Path("docs"), help="docs folder (default: docs)")
-    _out_option(p)
-
     p = sub.add_parser("export", help="write the built graph or one of its graphs to a file")
     p.add_argument(
         "--graph",
@@ -162,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=["turtle", "trig", "nquads", "jsonld"])
     p.add_argument("--output", type=Path, help="file to write (default: stdout)")
+    _out_option(p)
+
+    p = sub.add_parser("docs", help="write the ontology's HTML documentation and JSON-LD context")
+    p.add_argument("--ontology", type=Path, default=Path("ontology/dkg.ttl"))
+    p.add_argument("--docs", type=Path, default=Path("docs"), help="docs folder (default: docs)")
     _out_option(p)
 
     p = sub.add_parser("eval", help="score the built graph against gold annotations")
@@ -202,7 +208,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "extract":
         from kg.pipeline import extract_command
 
-        return extract_command(args.file, args.reference)
+        return extract_command(args.file, args.reference, args.curation)
     if args.command == "validate":
         from kg.validate import validate_command
 
@@ -234,14 +240,14 @@ def _dispatch(args: argparse.Namespace) -> int:
             args.wikidata,
             args.show_query,
         )
-    if args.command == "docs":
-        from kg.docs import docs_command
-
-        return docs_command(args.out, args.ontology, args.docs)
     if args.command == "export":
         from kg.export import export_command
 
         return export_command(args.out, args.graph, args.format, args.output)
+    if args.command == "docs":
+        from kg.docs import docs_command
+
+        return docs_command(args.out, args.ontology, args.docs)
     if args.command == "eval":
         from kg.evaluate import eval_command
 

@@ -29,8 +29,16 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import Dataset
 
-from kg import batch, load, map, rdfterms, validate
-from kg.batch.cache import Cache, Entry, Manifest, article_key, dependency_hash, read_manifest
+from kg import batch, curate, load, map, rdfterms, validate
+from kg.batch.cache import (
+    Cache,
+    Entry,
+    Manifest,
+    article_key,
+    curation_digest,
+    dependency_hash,
+    read_manifest,
+)
 from kg.batch.progress import Progress
 from kg.batch.worker import Job, Outcome, row
 from kg.errors import InputError, KgError
@@ -112,15 +120,19 @@ def build(
     *,
     workers: int | None = None,
     progress: bool | None = None,
+    curation_dir: Path | None = None,
 ) -> BuildResult:
     """Build OUT/store and OUT/dataset.nq from the articles; see the module docstring.
 
     `workers`: processes for the per-article work (default: every core). `progress`: draw
     the progress line (default: only when stderr is a terminal and CI is not set).
+    `curation_dir`: corrections applied to each article's extraction (data/curation/ID.yaml).
     """
     out_dir = Path(out_dir)
     with load.build_lock(out_dir):
-        return _Build(Path(articles_dir), out_dir, Path(reference_dir), workers, progress).run()
+        build = _Build(Path(articles_dir), out_dir, Path(reference_dir), workers, progress)
+        build.curation_dir = curation_dir
+        return build.run()
 
 
 class _Build:
@@ -139,6 +151,7 @@ class _Build:
         self.result = BuildResult()
         self.clock = time.perf_counter()
         self.started = self.clock
+        self.curation_dir: Path | None = None
 
     def lap(self, step: str) -> None:
         now = time.perf_counter()
@@ -188,7 +201,8 @@ class _Build:
                 manifest.articles[aid] = entry
                 self.result.reused += 1
             else:
-                jobs.append(Job(str(path), aid, entry))
+                curation = curate.curation_file(self.curation_dir, aid)
+                jobs.append(Job(str(path), aid, entry, str(curation) if curation else None))
         return jobs
 
     def _cached_entry(
@@ -196,20 +210,30 @@ class _Build:
     ) -> Entry | str:
         """The article's entry when its output is cached, else the key to compute it under."""
         stat = path.stat()
+        curation_path = curate.curation_file(self.curation_dir, aid)
+        curation = curation_path.read_bytes() if curation_path else None
+        digest = curation_digest(curation)
         known = previous.articles.get(aid) if previous else None
-        same = known and (known.path, known.size, known.mtime_ns) == (
+        same = known and (known.path, known.size, known.mtime_ns, known.curation) == (
             str(path),
             stat.st_size,
             stat.st_mtime_ns,
+            digest,
         )
         if known and same and self.cache.nquads(known.key).exists():
             return known
-        key = article_key(deps, aid, path.read_bytes(), None)
+        key = article_key(deps, aid, path.read_bytes(), curation)
         cached = self.cache.get(key)
         if cached is None:
             return key
         return Entry(
-            str(path), stat.st_size, stat.st_mtime_ns, key, cached["quads"], cached["results"]
+            str(path),
+            stat.st_size,
+            stat.st_mtime_ns,
+            key,
+            cached["quads"],
+            cached["results"],
+            digest,
         )
 
     def _process(self, jobs: list[Job], deps: str, manifest: Manifest) -> None:
@@ -233,8 +257,16 @@ class _Build:
             self.result.skipped.append(InputError(*outcome.error))
             return
         stat = Path(path).stat()
+        curation_path = curate.curation_file(self.curation_dir, outcome.article_id)
+        digest = curation_digest(curation_path.read_bytes() if curation_path else None)
         manifest.articles[outcome.article_id] = Entry(
-            path, stat.st_size, stat.st_mtime_ns, outcome.key, outcome.quads, outcome.results
+            path,
+            stat.st_size,
+            stat.st_mtime_ns,
+            outcome.key,
+            outcome.quads,
+            outcome.results,
+            digest,
         )
         self.result.processed += 1
 
@@ -318,7 +350,8 @@ def build_command(
     strict: bool,
     workers: int | None = None,
 ) -> int:
-    result = build(articles, out, reference, workers=workers)
+    curation_dir = curation if curation is not None and Path(curation).is_dir() else None
+    result = build(articles, out, reference, workers=workers, curation_dir=curation_dir)
     for problem in result.skipped:
         print(f"kg build: skipped {problem}", file=sys.stderr)
     report = result.report
@@ -342,8 +375,13 @@ def build_command(
     return EXIT_OK if report.conforms else EXIT_VIOLATIONS
 
 
-def extract_command(file: Path, reference: Path) -> int:
-    record = extract(read_article(file), load_reference(reference))
+def extract_command(file: Path, reference: Path, curation: Path | None = None) -> int:
+    ref = load_reference(reference)
+    article = read_article(file)
+    record = extract(article, ref)
+    curation_path = curate.curation_file(curation, article.id)
+    if curation_path is not None:
+        curate.apply_curation(record, article, curation_path, ref)
     print(json.dumps(record.to_json(), ensure_ascii=False, indent=2))
     return EXIT_OK
 

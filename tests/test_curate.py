@@ -102,3 +102,31 @@ def test_a_correction_that_does_not_fit_is_refused_naming_file_and_entry(tmp_pat
         curate(tmp_path, text)
     assert message in str(info.value)
     assert "003_5b9274677ef01036.yaml" in str(info.value)
+
+
+def test_kg_build_applies_curation_files_and_rebuilds_when_one_changes(tmp_path, capsys):
+    import pyoxigraph as ox
+
+    from kg.cli import main
+
+    curation = tmp_path / "curation"
+    curation.mkdir()
+    out = tmp_path / "out"
+    args = ["build", "--articles", str(ARTICLE.parent), "--out", str(out)]
+    args += ["--curation", str(curation)]
+    assert main(args) == 0
+
+    def curated_subjects() -> set[str]:
+        store = ox.Store.read_only(str(out / "store"))
+        return {q.subject.value for q in store.quads_for_pattern(None, ox.NamedNode(CURATED), None)}
+
+    assert curated_subjects() == set()
+    (curation / "003_5b9274677ef01036.yaml").write_text(
+        "statements:\n  remove: [{quote_contains: 'the bloc members were planning'}]\n",
+        encoding="utf-8",
+    )
+    assert main(args) == 0
+    assert curated_subjects() == {"https://w3id.org/dkg/id/article/003_5b9274677ef01036"}
+    (curation / "003_5b9274677ef01036.yaml").unlink()
+    assert main(args) == 0
+    assert curated_subjects() == set()

@@ -128,6 +128,11 @@ class Entry:
     key: str
     quads: int
     results: list[dict[str, Any]] = field(default_factory=list)
+    curation: str = ""  # digest of the article's curation file, "" when it has none
+
+
+def curation_digest(data: bytes | None) -> str:
+    return hashlib.sha256(data).hexdigest()[:16] if data else ""
 
 
 @dataclass
@@ -153,7 +158,7 @@ class Manifest:
                     "results": self.static_results,
                 },
                 "articles": {
-                    aid: [e.path, e.size, e.mtime_ns, e.key, e.quads, e.results]
+                    aid: [e.path, e.size, e.mtime_ns, e.key, e.quads, e.results, e.curation]
                     for aid, e in sorted(self.articles.items())
                 },
             },

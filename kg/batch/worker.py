@@ -28,6 +28,7 @@ from rdflib.namespace import SH
 
 from kg import load, map, validate
 from kg.batch.cache import Cache
+from kg.curate import apply_curation
 from kg.errors import InputError
 from kg.extract import extract
 from kg.read import read_article
@@ -44,6 +45,7 @@ class Job:
     path: str
     article_id: str
     key: str
+    curation: str | None = None  # the article's curation file, applied after extraction
 
 
 @dataclass
@@ -173,6 +175,8 @@ def process_one(job: Job) -> Outcome:
     try:
         article = read_article(Path(job.path))
         record = extract(article, _state.ref)
+        if job.curation is not None:
+            apply_curation(record, article, Path(job.curation), _state.ref)
         clock = _lap(outcome, "extract", clock)
         trig = map.render_article(record, _state.ref)
         quads = list(dict.fromkeys(map.parse_trig(trig, article.id)))
