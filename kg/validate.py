@@ -1805,6 +1805,8 @@ def _junit_case(
 
 def format_report(report: ValidationReport, fmt: str, fail_on: str = "violation") -> str:
     """The report in ``fmt``: "text", "json" or "junit"."""
+    if fmt not in FORMATS:
+        raise KgError(f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}")
     if fmt == "json":
         return format_json(report)
     if fmt == "junit":
