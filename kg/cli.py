@@ -136,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--docs", type=Path, default=Path("docs"), help="folder served at /docs/ (default: docs)"
     )
+    p.add_argument(
+        "--reload",
+        action="store_true",
+        help="switch to each new build's store as it is published, without a failed query",
+    )
     _out_option(p)
 
     p = sub.add_parser("query", help="run a saved query from queries/ against the built store")
@@ -227,7 +232,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from kg.serve import serve_command
 
-        return serve_command(args.out, args.host, args.port, args.timeout, args.docs)
+        return serve_command(args.out, args.host, args.port, args.timeout, args.docs, args.reload)
     if args.command == "query":
         from kg.query import query_command
 

@@ -157,8 +157,42 @@ def _remove_unused_generations(out_dir: Path, keep: int) -> None:
     )
     keepers = {live, *finished[: keep - 1]}
     for gen in root.iterdir():
-        if gen not in keepers:
+        if gen not in keepers and not in_use(gen):
             shutil.rmtree(gen, ignore_errors=True)
+
+
+# -- generations a running server reads ---------------------------------------------------
+SERVING_MARK = "serving."  # + the pid of the `kg serve` reading the generation
+
+
+def generation_of(store_dir: Path) -> Path:
+    """The generation folder a store path resolves to (OUT/store -> .generations/<id>/store)."""
+    return Path(os.path.realpath(store_dir)).parent
+
+
+def mark_in_use(gen: Path) -> Path:
+    """Tell builds this generation is being served, so they keep it until the server stops."""
+    mark = Path(gen) / f"{SERVING_MARK}{os.getpid()}"
+    mark.touch()
+    return mark
+
+
+def in_use(gen: Path) -> bool:
+    for mark in Path(gen).glob(f"{SERVING_MARK}*"):
+        pid = mark.name.removeprefix(SERVING_MARK)
+        if pid.isdigit() and _alive(int(pid)):
+            return True
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fsync_dir(path: Path) -> None:

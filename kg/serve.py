@@ -31,6 +31,7 @@ import http.client
 import http.server
 import math
 import mimetypes
+import os
 import shutil
 import signal
 import socket
@@ -45,6 +46,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg import load
 from kg.errors import KgError, UsageError
 
 #: How long the server may take to answer its first query.
@@ -157,11 +159,16 @@ class _PortTaken(UsageError):
 
 
 def _start(store_dir: Path, host: str, port: int, timeout: float) -> RunningServer:
+    # Pinned to the generation the store path resolves to now: a later build switches OUT/store
+    # to a new generation, and this server keeps reading the one it opened.
+    generation = load.generation_of(store_dir)
+    if (generation / load.MANIFEST_FILE).exists():
+        load.mark_in_use(generation)
     command = [
         find_oxigraph(),
         "serve-read-only",
         "--location",
-        str(store_dir),
+        os.path.realpath(store_dir),
         "--bind",
         f"{_url_host(host)}:{port}",
         "--union-default-graph",
@@ -223,9 +230,18 @@ class _Stop(Exception):
 
 
 def serve_command(
-    out_dir: Path, host: str, port: int, timeout: float, docs_dir: Path = Path("docs")
+    out_dir: Path,
+    host: str,
+    port: int,
+    timeout: float,
+    docs_dir: Path = Path("docs"),
+    reload: bool = False,
 ) -> int:
-    """`kg serve`: serve OUT/store until Ctrl-C or SIGTERM; 0 when stopped that way."""
+    """`kg serve`: serve OUT/store until Ctrl-C or SIGTERM; 0 when stopped that way.
+
+    The server reads the generation that was live when it started, whatever builds follow;
+    with `reload` it moves to each new generation a build publishes, without a failed query.
+    """
     store_dir = Path(out_dir) / "store"
     previous = _on_sigterm_raise_stop()
     try:
@@ -238,8 +254,8 @@ def serve_command(
             if not (Path(docs_dir) / "ontology" / "index.html").is_file():
                 print(f"(no {docs_dir}/ontology/index.html: run `kg docs` to write it)", flush=True)
             print("Press Ctrl-C to stop.", flush=True)
+            code = _serve_until_stopped(endpoint, Path(out_dir), timeout, reload)
             server = endpoint.oxigraph
-            code = _wait_interruptibly(server.process)
         if code in _STOPPED_BY_SIGNAL:  # a terminal's Ctrl-C reached the server first
             print("Stopped.", flush=True)
             return 0
@@ -296,6 +312,7 @@ class Endpoint:
     port: int
     oxigraph: RunningServer
     proxy: DocsProxy
+    retiring: list[RunningServer] = field(default_factory=list)  # replaced by a reload
 
     @property
     def base_url(self) -> str:
@@ -499,6 +516,8 @@ def stop_endpoint(endpoint: Endpoint) -> int:
     """Stop the proxy, then the Oxigraph server; returns the server's exit code."""
     endpoint.proxy.shutdown()
     endpoint.proxy.server_close()
+    for old in endpoint.retiring:
+        stop_server(old)
     return stop_server(endpoint.oxigraph)
 
 
@@ -516,6 +535,47 @@ def running_endpoint(
         yield endpoint
     finally:
         stop_endpoint(endpoint)
+
+
+RELOAD_POLL_S = 1.0
+
+
+def _serve_until_stopped(endpoint: Endpoint, out_dir: Path, timeout: float, reload: bool) -> int:
+    """Wait for the Oxigraph server to end; with `reload`, switch to each new generation."""
+    serving = load.generation_of(Path(out_dir) / "store")
+    while True:
+        try:
+            return endpoint.oxigraph.process.wait(timeout=RELOAD_POLL_S)
+        except subprocess.TimeoutExpired:
+            pass
+        if not reload:
+            continue
+        live = load.live_generation(out_dir)
+        if live is not None and live != serving and (live / "store").is_dir():
+            _switch_generation(endpoint, live, timeout)
+            serving = live
+
+
+def _switch_generation(endpoint: Endpoint, gen: Path, timeout: float) -> None:
+    """Start Oxigraph on `gen`, point the proxy at it once it answers, then retire the old
+    server after its longest possible query, so no request fails during the switch."""
+    try:
+        fresh = start_server(gen / "store", "127.0.0.1", 0, timeout)
+    except (KgError, OSError) as exc:
+        print(
+            f"kg serve: staying on the current store: cannot open {gen / 'store'}: {exc}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    old = endpoint.oxigraph
+    endpoint.proxy.upstream = fresh
+    endpoint.oxigraph = fresh
+    endpoint.retiring.append(old)
+    print(f"Now serving {gen.name} (a new build).", flush=True)
+    retire = threading.Timer(max(1, math.ceil(timeout)) + 2, stop_server, args=(old,))
+    retire.daemon = True
+    retire.start()
 
 
 def _wait_interruptibly(process: subprocess.Popen[bytes]) -> int:
