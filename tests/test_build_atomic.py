@@ -51,21 +51,26 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_build_killed_at_random_moments_leaves_the_previous_store_whole(corpora, tmp_path):
     small, large = corpora
-    out = tmp_path / "out"
-    assert run("build", "--articles", small, "--out", out).returncode == 0
-    before_count, before_dump = sparql_count(out), digest(out / "dataset.nq")
+    pristine = tmp_path / "pristine"
+    assert run("build", "--articles", small, "--out", pristine).returncode == 0
+    before_count, before_dump = sparql_count(pristine), digest(pristine / "dataset.nq")
 
     started = time.monotonic()
     assert run("build", "--articles", large, "--out", tmp_path / "scratch").returncode == 0
     full = time.monotonic() - started
     after_count = sparql_count(tmp_path / "scratch")
 
+    # Kill moments spread over the whole build (early ones land before the switch, late ones
+    # may land after it), each jittered by a seeded random amount; every attempt starts from
+    # its own copy of the small build, so "the previous store" is always the same one.
     rng = random.Random(20240501)
     outcomes = []
-    for _ in range(5):
-        shutil.rmtree(out / ".cache", ignore_errors=True)  # every attempt starts from zero
+    for attempt, fraction in enumerate((0.05, 0.25, 0.45, 0.65, 0.85)):
+        out = tmp_path / f"attempt-{attempt}"
+        shutil.copytree(pristine, out, symlinks=True)
+        shutil.rmtree(out / ".cache", ignore_errors=True)  # the large corpus is all new work
         proc = subprocess.Popen(kg("build", "--articles", large, "--out", out), cwd=ROOT)
-        time.sleep(rng.uniform(0.05, full))
+        time.sleep(max(0.05, full * (fraction + rng.uniform(-0.05, 0.05))))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         count = sparql_count(out)
@@ -77,13 +82,13 @@ def test_build_killed_at_random_moments_leaves_the_previous_store_whole(corpora,
         validated = run("validate", "--out", out)
         assert validated.returncode == 0, validated.stdout + validated.stderr
         outcomes.append(count == before_count)
+        # The killed build's workers die with it (PR_SET_PDEATHSIG); on a loaded machine the
+        # kernel may take a moment to reap them, so wait a bounded while.
+        deadline = time.monotonic() + 10
+        while _workers_of_killed_builds(out) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _workers_of_killed_builds(out), "workers outlived their build"
     assert any(outcomes), "every kill landed after the switch: the corpus builds too fast"
-    # The killed build's workers die with it (PR_SET_PDEATHSIG); on a loaded machine the
-    # kernel may take a moment to reap them, so wait a bounded while.
-    deadline = time.monotonic() + 10
-    while _workers_of_killed_builds(out) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _workers_of_killed_builds(out), "workers outlived their build"
 
     finished = run("build", "--articles", large, "--out", out)
     assert finished.returncode == 0, finished.stderr
