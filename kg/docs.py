@@ -24,6 +24,7 @@ from pathlib import Path
 import jinja2
 import pyoxigraph as ox
 
+from kg import load
 from kg.errors import InputError, UsageError
 from kg.export import DKG, OWL, PREFIXES, RDF, RDFS, context_json, jsonld_context
 
@@ -262,13 +263,7 @@ def render(page: OntologyPage) -> str:
 
 def docs_command(out_dir: Path, ontology_path: Path, docs_dir: Path) -> int:
     """`kg docs`: write DOCS/ontology/index.html and DOCS/context.jsonld."""
-    store_dir = Path(out_dir) / "store"
-    if not store_dir.is_dir():
-        raise UsageError(f"no store at {store_dir}: run `kg build` first (examples come from it)")
-    try:
-        store = ox.Store.read_only(str(store_dir))
-    except OSError as exc:
-        raise UsageError(f"cannot open the store at {store_dir}: {exc}") from None
+    store = load.open_store(out_dir, why=" (examples come from it)")
     ontology = read_ontology(Path(ontology_path))
     outputs = {
         Path(docs_dir) / "ontology" / "index.html": render(ontology_page(ontology, store)),

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
+from kg import load
 from kg.errors import UsageError
 
 DKG = "https://w3id.org/dkg/ontology#"
@@ -219,13 +220,7 @@ def _jsonld(store: ox.Store, graph: ox.NamedNode | None) -> str:
 
 def export_command(out_dir: Path, graph_name: str, fmt: str | None, output: Path | None) -> int:
     """`kg export [--graph ARTICLE_ID|reference|all] [--format ...] [--output FILE]`."""
-    store_dir = Path(out_dir) / "store"
-    if not store_dir.is_dir():
-        raise UsageError(f"no store at {store_dir}: run `kg build` first")
-    try:
-        store = ox.Store.read_only(str(store_dir))
-    except OSError as exc:
-        raise UsageError(f"cannot open the store at {store_dir}: {exc}") from None
+    store = load.open_store(out_dir)
     graph = resolve_graph(store, graph_name)
     fmt = choose_format(fmt, output, graph)
     if output is None:

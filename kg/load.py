@@ -28,7 +28,7 @@ from typing import TextIO
 
 import pyoxigraph as ox
 
-from kg.errors import KgError
+from kg.errors import KgError, UsageError
 
 STORE_DIR = "store"
 DUMP_FILE = "dataset.nq"
@@ -246,9 +246,14 @@ def write_store(out_dir: Path, quads: Iterable[ox.Quad]) -> int:
     return len(unique)
 
 
-def open_store(out_dir: Path) -> ox.Store:
-    """The built store, read-only; a clear error when there is none."""
+def open_store(out_dir: Path, why: str = "") -> ox.Store:
+    """The built store, read-only; a clear error when there is none or it cannot be opened.
+
+    `why` is added to the "run `kg build` first" hint (" (examples come from it)")."""
     path = store_path(out_dir)
     if not path.is_dir():
-        raise KgError(f"no store at {path}: run `kg build` first")
-    return ox.Store.read_only(str(path))
+        raise UsageError(f"no store at {path}: run `kg build` first{why}")
+    try:
+        return ox.Store.read_only(str(path))
+    except OSError as exc:
+        raise UsageError(f"cannot open the store at {path}: {exc}") from None

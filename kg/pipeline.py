@@ -330,17 +330,6 @@ def _report(manifest: Manifest) -> validate.ValidationReport:
     return validate.ValidationReport(sorted(results, key=validate.ValidationResult.sort_key))
 
 
-def validate_quads(quads: list[ox.Quad]) -> validate.ValidationReport:
-    return validate.validate_quads(quads)
-
-
-def article_graph(path: Path, ref: Any) -> tuple[str, str]:
-    """(article id, rendered TriG) for one article file; raises InputError when it is bad."""
-    article = read_article(path)
-    record = extract(article, ref)
-    return article.id, map.render_article(record, ref)
-
-
 # -- commands -----------------------------------------------------------------------------
 def build_command(
     articles: Path,

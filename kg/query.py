@@ -60,6 +60,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg import load
 from kg.errors import InputError, KgError, UsageError
 
 DKG = "https://w3id.org/dkg/ontology#"
@@ -743,13 +744,7 @@ def query_command(
     bind_params(saved, raw)  # report bad parameters before touching the store
     if wikidata is not None:
         with_wikidata_endpoint("", wikidata)  # report a bad URL before touching the store
-    store_dir = Path(out_dir) / "store"
-    if not store_dir.is_dir():
-        raise UsageError(f"no store at {store_dir}: run `kg build` first")
-    try:
-        store = ox.Store.read_only(str(store_dir))
-    except OSError as exc:
-        raise UsageError(f"cannot open the store at {store_dir}: {exc}") from None
+    store = load.open_store(out_dir)
     if show_query:
         sys.stdout.write(prepare_query(store, saved, raw, wikidata=wikidata).rstrip("\n") + "\n")
         return 0

@@ -91,14 +91,14 @@ def _json_cell(value: dict | None) -> str:
     return value["value"]
 
 
-def read_expected(name: str) -> tuple[list[str], set]:
-    with (EXPECTED_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+def read_expected(name: str, folder: Path = EXPECTED_DIR) -> tuple[list[str], set]:
+    with (folder / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
         header, *rows = list(csv.reader(handle))
     return header, {tuple(row) for row in rows}
 
 
-def write_expected(name: str, variables: list[str], rows: set) -> None:
-    with (EXPECTED_DIR / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
+def write_expected(name: str, variables: list[str], rows: set, folder: Path = EXPECTED_DIR) -> None:
+    with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(variables)
         writer.writerows(sorted(rows))

@@ -7,7 +7,6 @@ rows must be what an analyst expects from the four seed articles.
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from test_queries import SAVED, run_over_http
+from test_queries import SAVED, read_expected, run_over_http, write_expected
 
 from kg.serve import free_port
 
@@ -65,19 +64,6 @@ def _wait_for(url: str, server: subprocess.Popen) -> None:
     pytest.fail("kg serve did not answer within 30 s")
 
 
-def _read(name: str) -> tuple[list[str], set]:
-    with (EXPECTED / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
-        header, *rows = list(csv.reader(handle))
-    return header, {tuple(r) for r in rows}
-
-
-def _write(name: str, variables: list[str], rows: set) -> None:
-    with (EXPECTED / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(variables)
-        writer.writerows(sorted(rows))
-
-
 @pytest.mark.parametrize("name", sorted(SAVED))
 def test_saved_query_returns_the_expected_rows_on_the_seed_graph(
     seed_endpoint, wikidata_server, name
@@ -85,8 +71,8 @@ def test_saved_query_returns_the_expected_rows_on_the_seed_graph(
     params = PARAMS.get(name, SAVED[name].example)
     variables, rows = run_over_http(seed_endpoint, name, params, wikidata=wikidata_server.url)
     if UPDATE_EXPECTED:
-        _write(name, variables, rows)
-    header, expected = _read(name)
+        write_expected(name, variables, rows, EXPECTED)
+    header, expected = read_expected(name, EXPECTED)
     assert variables == header
     missing, extra = sorted(expected - rows), sorted(rows - expected)
     assert not missing and not extra, f"{name}: only expected {missing}; only in result {extra}"

@@ -24,7 +24,6 @@ from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import SH
 
 from kg import load, map, validate
 from kg.batch.cache import Cache
@@ -67,47 +66,26 @@ def row(result: dict[str, Any]) -> tuple:
 
 
 class ArticleValidator:
-    """pyshacl over one article graph + the reference graph + the ontology, loaded once."""
+    """One article's graph validated with the reference graph (`validate.validate_article`,
+    which keeps the shapes, the ontology and the prepared reference graph per process)."""
 
     def __init__(self, reference_quads: list[ox.Quad], reference_rows: set[tuple]) -> None:
-        self.shapes = validate.load_shapes()
-        self.work = Graph()
+        self.reference = Graph()
         for quad in reference_quads:
-            self.work.add(_triple(quad))
-        self.work += validate.load_ontology()
-        self.has_rules = (None, SH.rule, None) in self.shapes
+            self.reference.add(_triple(quad))
         self.reference_rows = reference_rows
 
     def results(self, graph_iri: str, quads: list[ox.Quad]) -> list[dict[str, Any]]:
-        triples = [_triple(q) for q in quads]
-        subjects = {t[0] for t in triples}
-        iris = [s for s in subjects if isinstance(s, URIRef)]
-        focus = iris if len(iris) == len(subjects) else None
-        if self.has_rules:
-            own = Graph()
-            own += self.work
-            for t in triples:
-                own.add(t)
-            reported = validate._run(own, self.shapes, focus=focus)
-        else:
-            added = [t for t in dict.fromkeys(triples) if t not in self.work]
-            for t in added:
-                self.work.add(t)
-            try:
-                reported = validate._run(self.work, self.shapes, focus=focus)
-            finally:
-                for t in added:
-                    self.work.remove(t)
+        article = Graph()
+        for quad in quads:
+            article.add(_triple(quad))
+        report = validate.validate_article(article, graph_iri, self.reference)
         found = []
-        for r in reported:
+        for r in report.results:
             data = {**asdict(r), "graph": graph_iri}
-            if _focus_term(r.focus_node) in subjects and row(data) not in self.reference_rows:
+            if row(data) not in self.reference_rows:
                 found.append(data)
         return found
-
-
-def _focus_term(text: str) -> URIRef | BNode:
-    return BNode(text[2:]) if text.startswith("_:") else URIRef(text)
 
 
 def _term(term: Any) -> Any:
