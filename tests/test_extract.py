@@ -453,8 +453,9 @@ def test_quoted_fragment_inside_a_clause_keeps_the_reported_clause(ref):
         "„bezpośrednim zagrożeniem” dla Rosji."
     )
     record = run(ref, text, "pl")
+    # a Russian official's Polish spelling is respelt in English ("Morozowa" -> "Morozova")
     assert reported(record) == [
-        ("anna-morozowa", "nowa baza będzie „bezpośrednim zagrożeniem” dla Rosji.")
+        ("anna-morozova", "nowa baza będzie „bezpośrednim zagrożeniem” dla Rosji.")
     ]
     assert [s.quote for s in record.statements if s.direct] == ["bezpośrednim zagrożeniem"]
 

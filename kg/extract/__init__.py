@@ -17,7 +17,7 @@ from kg.read import SUPPORTED_LANGUAGES, Article
 from kg.reference import Reference
 
 # Bump when extraction output changes, so incremental builds know to redo articles.
-EXTRACTOR_VERSION = "0.3.0"
+EXTRACTOR_VERSION = "0.3.1"
 
 
 def extract(article: Article, ref: Reference) -> ArticleRecord:
@@ -103,7 +103,7 @@ def _new_entity(m, finder: MentionFinder, ref: Reference, article: Article) -> E
         return Entity(
             "Official",
             new.key,
-            new.label,
+            new.english_label,
             None,
             in_reference=False,
             confidence=m.confidence,

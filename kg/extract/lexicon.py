@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from kg.extract.romanise import Romanisation
 from kg.extract.text import fold
 
 LEXICON_DIR = Path(__file__).resolve().parents[1] / "lexicon"
@@ -49,6 +51,7 @@ class Lexicon:
     coordinators: frozenset[str]
     adverbial_words: frozenset[str]
     not_public_words: frozenset[str]
+    romanisations: tuple[Romanisation, ...] = ()
 
 
 def _words(data: dict[str, Any], key: str) -> list[str]:
@@ -92,4 +95,13 @@ def load_lexicon(language: str) -> Lexicon:
         coordinators=frozenset(fold(w) for w in _words(data, "coordinators")),
         adverbial_words=frozenset(fold(w) for w in _words(data, "adverbial_words")),
         not_public_words=frozenset(fold(w) for w in _words(data, "not_public_words")),
+        romanisations=tuple(_romanisation(r) for r in data.get("romanisations") or []),
     )
+
+
+def _romanisation(entry: dict[str, Any]) -> Romanisation:
+    rules = tuple((str(p), str(r)) for p, r in entry.get("rules") or [])
+    for pattern, _ in rules:
+        if re.compile(pattern).groups:
+            raise ValueError(f"romanisation rule {pattern!r}: use (?:...), not capturing groups")
+    return Romanisation(frozenset(str(s) for s in entry.get("states") or []), rules)

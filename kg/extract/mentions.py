@@ -13,6 +13,7 @@ from rapidfuzz import fuzz
 
 from kg.extract.lexicon import Lexicon
 from kg.extract.names import Gazetteer, Match, Name, inflected_match, polish_nominative_name
+from kg.extract.romanise import english_spelling, romanisation_for
 from kg.extract.text import Token, fold, slug
 from kg.reference import Official, Reference
 
@@ -48,6 +49,13 @@ class NewOfficial:
     # False when the label was rebuilt from an inflected form ("z Annaleną Baerbock"), so a
     # later nominative spelling of the same person replaces it.
     label_as_written: bool = True
+    # The English spelling of a name Polish respells from another script ("Siergiej Ławrow"
+    # -> "Sergey Lavrov"); `label` keeps the text's spelling, which later mentions are found by.
+    label_en: str | None = None
+
+    @property
+    def english_label(self) -> str:
+        return self.label_en or self.label
 
 
 @dataclass
@@ -182,8 +190,30 @@ class MentionFinder:
                 via = "inflection"
             self._add(m.name.type, m.name.key, m.first, m.last, via)
         self._link_surnames()
+        self._spell_new_officials_in_english()
         self.mentions.sort(key=lambda x: (x.start, x.end))
         return self.mentions
+
+    def _spell_new_officials_in_english(self) -> None:
+        """Officials of a state whose names Polish respells from another script get the English
+        spelling as their label and key, so that "Ławrow" in a Polish article and "Lavrov" in
+        an English one are one person in the graph."""
+        for new in list(self.new_officials.values()):
+            romanisation = romanisation_for(new.state, self.lex.romanisations)
+            if romanisation is None:
+                continue
+            new.label_en = english_spelling(new.label, romanisation)
+            key = slug(new.label_en)
+            if key == new.key or key in self.new_officials:
+                continue
+            del self.new_officials[new.key]
+            for m in self.mentions:
+                if m.type == "Official" and m.key == new.key:
+                    m.key = key
+            if new.key in self.cue_context:
+                self.cue_context[key] = self.cue_context.pop(new.key)
+            new.key = key
+            self.new_officials[key] = new
 
     # -- later mentions of officials found by a cue ("Austin said", "Pistoriusem") ----------
     def _link_surnames(self) -> None:
