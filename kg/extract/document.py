@@ -7,7 +7,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from kg.extract.lexicon import Lexicon
-from kg.extract.mentions import Mention, MentionFinder, PostPhrase, kinds_agree
+from kg.extract.mentions import (
+    Mention,
+    MentionFinder,
+    PostPhrase,
+    kinds_agree,
+    kinds_compatible,
+)
 from kg.extract.text import (
     Region,
     Token,
@@ -79,13 +85,16 @@ class Document:
             and not (outside_quotes and self.in_quote(m.start))
         ]
 
-    def salient_official(self, pos: int, state: str | None = None) -> str | None:
+    def salient_official(
+        self, pos: int, state: str | None = None, kind: str | None = None
+    ) -> str | None:
         """The official a pronoun, a bare post noun or a Polish null subject at `pos` stands for:
         the latest one named before it as a subject (not after "with", "z"), outside quotes, or
         the speaker of the latest quote. A post phrase with a state ("the German minister")
-        stands for that state's official, even one named as an object before."""
+        stands for that state's official, even one named as an object before; with the
+        post's `kind`, one whose post agrees ("szef MON" is not the president)."""
         if state is not None:
-            return self._latest_of_state(pos, state)
+            return self._latest_of_state(pos, state, kind)
         para = self.paragraph_index(pos)
         candidates = [
             (m.start, m.key)
@@ -106,25 +115,32 @@ class Document:
         return next((key for _, key in reversed(candidates) if key is not None), None)
 
     def _latest_of_state(self, pos: int, state: str, kind: str | None = None) -> str | None:
-        """The latest official of `state` before `pos`; else the latest subject whose state the
-        article never gave ("Minister Rau" in a ministry's own release) and whose post agrees
-        with `kind`."""
+        """The latest official of `state` before `pos` whose post agrees with `kind`; else the
+        latest subject whose state the article never gave ("Minister Rau" in a ministry's own
+        release) and whose post agrees with `kind`. A post named as such ("szef MON": defence
+        minister) wins over a merely compatible generic one ("minister Kubilius")."""
         before = [
             m
             for m in self.mentions
             if m.type == "Official" and m.end <= pos and not self.in_quote(m.start)
         ]
         same = [m for m in before if m.state == state]
-        if same:
-            return same[-1].key
-        unknown = [
-            m
-            for m in before
-            if m.state is None
-            and not m.is_object
-            and (kind is None or (m.post_kind is not None and kinds_agree(kind, m.post_kind)))
-        ]
-        return unknown[-1].key if unknown else None
+        unknown = [m for m in before if m.state is None and not m.is_object]
+        if self.lex.home_state is not None and state != self.lex.home_state:
+            # Polish news gives a foreign official's state; one named without it is Polish
+            unknown = []
+        for candidates, unknown_kind_ok in ((same, True), (unknown, False)):
+            for agrees in (kinds_agree, kinds_compatible):
+                fitting = [
+                    m
+                    for m in candidates
+                    if kind is None
+                    or (m.post_kind is None and unknown_kind_ok)
+                    or (m.post_kind is not None and agrees(kind, m.post_kind))
+                ]
+                if fitting:
+                    return fitting[-1].key
+        return None
 
     def _post_subjects(self, pos: int) -> list[tuple[int, str | None]]:
         """Subjects named only by a post with a state ("Polski minister", "The German defence

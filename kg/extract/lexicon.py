@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,9 @@ class Lexicon:
     adverbial_words: frozenset[str]
     not_public_words: frozenset[str]
     romanisations: tuple[Romanisation, ...] = ()
+    post_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    home_state: str | None = None
+    home_institutions: frozenset[str] = frozenset()
 
 
 def _words(data: dict[str, Any], key: str) -> list[str]:
@@ -96,6 +99,11 @@ def load_lexicon(language: str) -> Lexicon:
         adverbial_words=frozenset(fold(w) for w in _words(data, "adverbial_words")),
         not_public_words=frozenset(fold(w) for w in _words(data, "not_public_words")),
         romanisations=tuple(_romanisation(r) for r in data.get("romanisations") or []),
+        post_cues={
+            str(k): tuple(_words(data["post_cues"], k)) for k in data.get("post_cues") or {}
+        },
+        home_state=data.get("home_state"),
+        home_institutions=frozenset(_words(data, "home_institutions")),
     )
 
 

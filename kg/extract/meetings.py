@@ -54,19 +54,20 @@ def _participants(doc: Document, sentence: Region) -> set[str]:
     named = doc.officials_in(sentence.start, sentence.end)
     keys = {m.key for m in named}
     if not any(not m.is_object for m in named):
-        subject = doc.salient_official(sentence.start, _subject_state(doc, sentence))
+        subject = doc.salient_official(sentence.start, *_subject_post(doc, sentence))
         if subject is not None:
             keys.add(subject)
     return keys
 
 
-def _subject_state(doc: Document, sentence: Region) -> str | None:
-    """The state of a subject named only by a post nobody could be linked to ("the German
-    minister"): the implicit subject must be an official of that state."""
+def _subject_post(doc: Document, sentence: Region) -> tuple[str | None, str | None]:
+    """The state and post kind of a subject named only by a post nobody could be linked to
+    ("the German minister", "szef MON"): the implicit subject must be that state's official
+    holding such a post."""
     for p in doc.post_phrases:
         if sentence.start <= p.start < sentence.end and not (p.resolved or p.is_object or p.plural):
-            return p.states[0] if len(set(p.states)) == 1 else None
-    return None
+            return (p.states[0] if len(set(p.states)) == 1 else None), p.kind
+    return None, None
 
 
 def _meeting_in(

@@ -116,6 +116,9 @@ def _gazetteer_names(ref: Reference, lex_by_lang: dict[str, Lexicon]) -> list[Na
             names.append(Name(tuple(n.split()), "Institution", iso2, "name", lang))
         for n in lex.counterpart_nouns:
             names.append(Name(tuple(n.split()), "PostCue", COUNTERPART, "name", lang))
+        for kind, cues in lex.post_cues.items():
+            for c in cues:
+                names.append(Name(tuple(c.split()), "PostCue", kind, "name", lang))
     # Dedupe while keeping the first (strongest) reading of each spelling.
     seen: set[tuple[tuple[str, ...], str, str | None]] = set()
     unique = []
@@ -347,6 +350,7 @@ class MentionFinder:
         cue = self.matches[idx]
         kind = cue.name.key
         states: list[str] = self._states_inside(cue)
+        inner_states = bool(states)
         orgs: list[str] = []
         first = cue.first
         before = self._match_before(idx)
@@ -382,6 +386,10 @@ class MentionFinder:
             ):
                 if states and before is not None and j == idx + 1 and not gap:
                     break
+                if inner_states:
+                    # "szefa francuskiej dyplomacji Francja, Niemcy i Polska ...": the cue has
+                    # its state; the states after it open the next clause.
+                    break
                 states.append(nxt.name.key)
                 self._add("State", nxt.name.key, nxt.first, nxt.last, "name")
                 used.add(j)
@@ -391,6 +399,8 @@ class MentionFinder:
             break
         if self._former(first) or self._not_public(first):
             return  # "former Prime Minister X", "opposition leader X": no public post today
+        if not states and not orgs and self._names_home_institution(cue):
+            states = [self.lex.home_state]  # type: ignore[list-item]
         state = states[0] if len(set(states)) == 1 else None
         org = orgs[0] if len(orgs) == 1 and not states else None
         # A person after the cue: a reference name, or capitalised words
@@ -446,6 +456,15 @@ class MentionFinder:
                 )
         self.post_phrases.append(phrase)
 
+    def _names_home_institution(self, cue: Match) -> bool:
+        """ "szef MON", "szefowa MSZ" with no state: Polish news names its own country's
+        ministries by these abbreviations alone, so the post is the home state's."""
+        if self.lex.home_state is None:
+            return False
+        return any(
+            t.text in self.lex.home_institutions for t in self.toks[cue.first : cue.last + 1]
+        )
+
     def _only_alliance_with(self, kind: str) -> str | None:
         """ "The Secretary General" in an article that names one alliance with such a post: that
         alliance's. A post that states also have ("the minister") is never completed this way."""
@@ -456,8 +475,8 @@ class MentionFinder:
         return orgs.pop() if len(orgs) == 1 else None
 
     def _states_inside(self, cue: Match) -> list[str]:
-        """States named inside a cue with a gap ("szefa polskiej dyplomacji")."""
-        inner = self.toks[cue.first + 1 : cue.last]
+        """States named inside a cue ("szefa polskiej dyplomacji", "sekretarz stanu USA")."""
+        inner = self.toks[cue.first + 1 : cue.last + 1]
         found = []
         for m in self.gazetteer.find(inner, self.language):
             if m.name.type == "State":
@@ -732,5 +751,17 @@ class MentionFinder:
 def kinds_agree(cue_kind: str, post_kind: str) -> bool:
     if cue_kind == post_kind:
         return True
-    generic = {"minister": post_kind.endswith("minister"), "official": True}
+    # Generic cues: "the minister" is any minister; "polski przywódca" (leader) is the head of
+    # state or of government.
+    generic = {
+        "minister": post_kind.endswith("minister"),
+        "official": True,
+        "leader": post_kind in ("president", "prime-minister"),
+    }
     return generic.get(cue_kind, False)
+
+
+def kinds_compatible(a: str, b: str) -> bool:
+    """Two posts one person could hold as named: one of them the generic form of the other
+    ("szef polskiej dyplomacji" and "minister Waszczykowski")."""
+    return kinds_agree(a, b) or kinds_agree(b, a)

@@ -169,20 +169,21 @@ class Gazetteer:
         for name in self._by_prefix.get(toks[i].folded[:3], ()):
             if name.language not in (None, language):
                 continue
-            for window, words, last in _windows(name, toks, i):
+            for window, words, last in _windows(name, toks, i, language):
                 inflected = _window_matches(window, words, name, language)
                 if inflected is not None:
                     return Match(name, i, last, toks[i].start, toks[last].end, inflected)
         return None
 
 
-# In a cue, "..." stands for a few lower-case words naming the body or the state
-# ("szef polskiej dyplomacji", "head of the foreign affairs committee").
+# In a cue, "..." stands for a few words naming the body or the state ("szef polskiej
+# dyplomacji", "head of the foreign affairs committee"): lower-case in Polish; English
+# capitalises adjectives of nationality and names of bodies ("head of Polish diplomacy").
 GAP = "..."
 MAX_GAP_WORDS = 3
 
 
-def _windows(name: Name, toks: list[Token], i: int):
+def _windows(name: Name, toks: list[Token], i: int, language: str):
     """(tokens, the name's words they stand for, index of the last token) to try at toks[i]."""
     if GAP not in name.words:
         last = i + len(name.words) - 1
@@ -196,7 +197,7 @@ def _windows(name: Name, toks: list[Token], i: int):
         if last >= len(toks) or not _adjacent(toks[i : last + 1]):
             return
         inside = toks[i + len(head) : i + len(head) + gap]
-        if any(t.capitalised for t in inside):
+        if language != "en" and any(t.capitalised for t in inside):
             return
         yield toks[i : i + len(head)] + toks[last - len(tail) + 1 : last + 1], head + tail, last
 

@@ -271,7 +271,7 @@ def _phrase_speaker(doc: Document, phrase) -> str | None:
     if phrase.plural:
         return None
     state = phrase.states[0] if len(set(phrase.states)) == 1 else None
-    return doc.salient_official(phrase.start, state)
+    return doc.salient_official(phrase.start, state, phrase.kind)
 
 
 def _after_apposition(doc: Document, pos: int, end: int) -> int:
