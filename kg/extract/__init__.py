@@ -17,7 +17,7 @@ from kg.read import SUPPORTED_LANGUAGES, Article
 from kg.reference import Reference
 
 # Bump when extraction output changes, so incremental builds know to redo articles.
-EXTRACTOR_VERSION = "0.3.2"
+EXTRACTOR_VERSION = "0.3.3"
 
 
 def extract(article: Article, ref: Reference) -> ArticleRecord:

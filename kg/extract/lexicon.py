@@ -55,6 +55,9 @@ class Lexicon:
     post_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     home_state: str | None = None
     home_institutions: frozenset[str] = frozenset()
+    future_markers: tuple[str, ...] = ()
+    host_cues: tuple[str, ...] = ()
+    gathering_nouns: tuple[str, ...] = ()
 
 
 def _words(data: dict[str, Any], key: str) -> list[str]:
@@ -104,6 +107,9 @@ def load_lexicon(language: str) -> Lexicon:
         },
         home_state=data.get("home_state"),
         home_institutions=frozenset(_words(data, "home_institutions")),
+        future_markers=tuple(fold(w) for w in _words(data, "future_markers")),
+        host_cues=tuple(fold(w) for w in _words(data, "host_cues")),
+        gathering_nouns=tuple(fold(w) for w in _words(data, "gathering_nouns")),
     )
 
 

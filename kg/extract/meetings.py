@@ -22,6 +22,8 @@ def find_meetings(doc: Document, ref: Reference) -> tuple[list[Meeting], list[Ca
     dates = find_dates(doc.text, doc.lex, doc.anchor)
     meetings: list[Meeting] = []
     calls: list[Call] = []
+    # The last sentence about a gathering, and the meeting read from it (if any).
+    gathering: tuple[Region, Meeting | None] | None = None
     for sentence in doc.sentences:
         words = _words_outside_quotes(doc, sentence)
         if _has_cue(words, doc.lex.call_cues):
@@ -29,15 +31,51 @@ def find_meetings(doc: Document, ref: Reference) -> tuple[list[Meeting], list[Ca
             if participants:
                 span = Span(sentence.start, sentence.end, doc.text[sentence.start : sentence.end])
                 calls.append(Call(sorted(participants), span))
+            gathering = None
+            continue
+        if _has_cue(words, doc.lex.future_markers):
+            gathering = None  # a coming meeting is not one held
             continue
         if not _has_cue(words, doc.lex.meeting_cues):
+            if gathering is not None and _hosts_the_gathering(doc, gathering[0], sentence, words):
+                _complete_with_hosts(doc, ref, meetings, gathering, sentence, dates)
+            about_gathering = _has_cue(words, doc.lex.gathering_nouns)
+            gathering = (sentence, None) if about_gathering else None
             continue
         meeting = _meeting_in(doc, ref, sentence, words, dates)
         if meeting is not None:
             meetings.append(meeting)
+        gathering = (sentence, meeting)
     meetings = _merge(meetings)
     _inherit_place(meetings)
     return meetings, calls
+
+
+def _hosts_the_gathering(doc: Document, before: Region, sentence: Region, words: str) -> bool:
+    """ "Gospodarzami spotkania byli X i Y", "The talks were chaired by X", right after a
+    sentence about a gathering in the same paragraph."""
+    return _has_cue(words, doc.lex.host_cues) and doc.paragraph_index(
+        before.start
+    ) == doc.paragraph_index(sentence.start)
+
+
+def _complete_with_hosts(
+    doc: Document,
+    ref: Reference,
+    meetings: list[Meeting],
+    gathering: tuple[Region, Meeting | None],
+    sentence: Region,
+    dates: list[DateMention],
+) -> None:
+    """The gathering and its hosts read as one sentence: the hosts join its participants."""
+    before, meeting = gathering
+    both = Region(before.start, sentence.end)
+    combined = _meeting_in(doc, ref, both, _words_outside_quotes(doc, both), dates)
+    if combined is None:
+        return
+    if meeting is not None and meeting in meetings:
+        meetings.remove(meeting)
+    meetings.append(combined)
 
 
 def _words_outside_quotes(doc: Document, sentence: Region) -> str:
