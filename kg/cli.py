@@ -128,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also write the report as JUnit XML to FILE (for CI dashboards)",
     )
+    p.add_argument(
+        "--engine",
+        choices=["compiled", "pyshacl"],
+        default="compiled",
+        help="SHACL engine: the shapes compiled once (default, fast) or pySHACL (the "
+        "reference implementation; same report, slower)",
+    )
 
     p = sub.add_parser("serve", help="serve the built store with the Oxigraph SPARQL server")
     p.add_argument("--host", default="127.0.0.1")
@@ -228,6 +235,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             ontology=args.ontology,
             today=args.today,
             junit=args.junit,
+            engine=args.engine,
         )
     if args.command == "serve":
         from kg.serve import serve_command

@@ -32,6 +32,9 @@ FRONT_MATTER_KEYS = {
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
+# libyaml's loader when PyYAML has it: the same safe types, ten times faster per article.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class Article:
@@ -146,7 +149,7 @@ def _split_front_matter(path: Path, content: str) -> tuple[dict[str, Any], str, 
     text = content[after + 1 :] if content[after : after + 1] == "\n" else content[after:]
     text_line = content[: len(content) - len(text)].count("\n") + 1
     try:
-        meta = yaml.safe_load(block) if block.strip() else {}
+        meta = yaml.load(block, Loader=_YAML_LOADER) if block.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None

@@ -100,6 +100,23 @@ def test_a_broken_article_file_exits_1_naming_the_line_column_and_words(
     assert summary[-1] == "1 violations, 2 warnings"
 
 
+def test_the_pyshacl_engine_prints_the_same_report_as_the_compiled_one(
+    capsys, clean_reference
+) -> None:
+    argv = ["--article", BROKEN, "--reference", str(clean_reference), *TODAY]
+    compiled = run(capsys, *argv)
+    reference = run(capsys, *argv, "--engine", "pyshacl")
+    run(capsys, *argv, "--engine", "compiled")  # back to the default for the other tests
+    assert compiled[0] == 1
+    assert reference == compiled
+
+
+def test_an_unknown_engine_is_a_usage_error(capsys) -> None:
+    code, _, err = run(capsys, "--engine", "fast")
+    assert code == 2
+    assert "argument --engine: invalid choice: 'fast'" in err
+
+
 def test_warnings_alone_exit_0_and_exit_1_with_fail_on_warning(capsys, clean_reference) -> None:
     argv = ["--article", str(REZNIKOV), "--reference", str(clean_reference), *TODAY]
     code, out, _ = run(capsys, *argv)

@@ -76,9 +76,7 @@ class ArticleValidator:
         self.reference_rows = reference_rows
 
     def results(self, graph_iri: str, quads: list[ox.Quad]) -> list[dict[str, Any]]:
-        article = Graph()
-        for quad in quads:
-            article.add(_triple(quad))
+        article = [_triple(quad) for quad in quads]
         report = validate.validate_article(article, graph_iri, self.reference)
         found = []
         for r in report.results:
@@ -88,9 +86,17 @@ class ArticleValidator:
         return found
 
 
+_IRIS: dict[str, URIRef] = {}  # IRIs repeat across articles (predicates, classes, entities)
+
+
 def _term(term: Any) -> Any:
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+        iri = _IRIS.get(term.value)
+        if iri is None:
+            if len(_IRIS) > 200_000:  # keep a worker's memory flat over a long build
+                _IRIS.clear()
+            iri = _IRIS[term.value] = URIRef(term.value)
+        return iri
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if term.language:

@@ -1,10 +1,14 @@
 """The validate stage: check RDF, article files, reference tables and curation files.
 
-pyshacl runs the SHACL shapes of ``shapes/`` (core constraints in ``dkg-shapes.ttl``, rules
-across nodes and graphs in SHACL-SPARQL in ``dkg-rules.ttl``) without inference (instances
-carry their classes explicitly, see docs/model.md) and in advanced mode, with the ontology
-mixed in. Reports are plain data (:class:`ValidationReport`) and print as text, JSON or JUnit
-XML (:func:`format_text`, :func:`format_json`, :func:`format_junit`).
+The SHACL shapes of ``shapes/`` (core constraints in ``dkg-shapes.ttl``, rules across nodes
+and graphs in SHACL-SPARQL in ``dkg-rules.ttl``) run without inference (instances carry their
+classes explicitly, see docs/model.md) and with SHACL-SPARQL, with the ontology mixed in. Two
+engines give the same results: :mod:`kg.validate.engine` (the default: the shapes compiled once
+per process, about fifty times faster per article) and pySHACL, the reference implementation,
+which runs whenever the shapes or the data use a feature the compiled engine leaves to it, and
+on request (``kg validate --engine pyshacl``, :func:`use_engine`). Reports are plain data
+(:class:`ValidationReport`) and print as text, JSON or JUnit XML (:func:`format_text`,
+:func:`format_json`, :func:`format_junit`).
 
 What can be validated (``kg validate``, see :func:`validate_command`):
 
@@ -68,7 +72,7 @@ import re
 import threading
 import weakref
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -76,14 +80,17 @@ from typing import Any
 
 import pyshacl
 import yaml
+from pyshacl.errors import ReportableRuntimeError
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
 from rdflib.term import Node
 
 from kg.errors import InputError, KgError
+from kg.validate import engine as compiled
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+Triple = tuple[Node, Node, Node]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SHAPES_DIR = REPO_ROOT / "shapes"
 DEFAULT_ONTOLOGY_PATH = REPO_ROOT / "ontology" / "dkg.ttl"
 
@@ -292,6 +299,89 @@ def _shapes(shapes: Graph | None, today: dt.date | None) -> Graph:
 
 
 # --------------------------------------------------------------------------------------------
+# The engine: compiled shapes, or pySHACL
+# --------------------------------------------------------------------------------------------
+
+ENGINES = ("compiled", "pyshacl")
+_engine_choice = {"name": "compiled"}
+
+
+def use_engine(name: str) -> str:
+    """Validate with ``name`` from now on in this process: "compiled" (default) or "pyshacl".
+
+    Returns the engine used until now.
+    """
+    if name not in ENGINES:
+        raise KgError(f"unknown validation engine {name!r}: use one of {', '.join(ENGINES)}")
+    before, _engine_choice["name"] = _engine_choice["name"], name
+    if before != name:
+        _PREPARED.clear()  # the reference rows prepared with the other engine
+    return before
+
+
+# Compiled shapes per shapes graph (by identity: rdflib graphs compare by their name).
+_COMPILED: dict[int, tuple[weakref.ref, compiled.Engine | None]] = {}
+
+
+def _compiled_engine(shapes: Graph) -> compiled.Engine | None:
+    """The shapes compiled, or None when they use a feature only pySHACL evaluates."""
+    hit = _COMPILED.get(id(shapes))
+    if hit is not None and hit[0]() is shapes:
+        return hit[1]
+    try:
+        engine: compiled.Engine | None = compiled.Engine(shapes)
+    except compiled.Unsupported:
+        engine = None
+    if len(_COMPILED) >= 8:
+        _COMPILED.clear()
+    _COMPILED[id(shapes)] = (weakref.ref(shapes), engine)
+    return engine
+
+
+def _engine_for(shapes: Graph) -> compiled.Engine | None:
+    return _compiled_engine(shapes) if _engine_choice["name"] == "compiled" else None
+
+
+def _compiled_results(found: Iterable[compiled.Finding], shapes: Graph) -> list[ValidationResult]:
+    return [
+        ValidationResult(
+            severity=_local_name(f.severity),
+            focus_node=_term_str(f.focus),
+            path=_finding_path(f.path),
+            constraint=f.component,
+            source_shape=_term_str(f.shape),
+            message=_pick_message(list(f.messages)),
+            value=f.value.n3() if f.value is not None else None,
+            explanation=explain(f.component, f.shape, shapes),
+        )
+        for f in found
+    ]
+
+
+def _finding_path(path: Node | str | None) -> str | None:
+    if isinstance(path, URIRef):
+        return str(path)
+    if path is None or isinstance(path, str):
+        return path
+    return _term_str(path)
+
+
+def _checked(
+    work: Graph, shapes: Graph, focus: list[URIRef] | None, base: compiled.Base | None = None
+) -> list[ValidationResult]:
+    """Validate ``work`` (data + ontology): compiled when the engine can, else pySHACL."""
+    engine = _engine_for(shapes)
+    if engine is not None:
+        try:
+            view = (base or compiled.Base(work)).overlay(())
+            with view:
+                return _compiled_results(engine.validate(view, focus), shapes)
+        except compiled.Unsupported:
+            pass
+    return _run(work, shapes, focus)
+
+
+# --------------------------------------------------------------------------------------------
 # Validating graphs
 # --------------------------------------------------------------------------------------------
 
@@ -311,7 +401,7 @@ def validate_graph(
     Every focus node of the graph is checked and ``graph`` is left unset in the results.
     """
     work = _working_graph(data, ontology)
-    results = _run(work, _shapes(shapes, today), focus=None)
+    results = _checked(work, _shapes(shapes, today), focus=None)
     return ValidationReport(sorted(set(results), key=ValidationResult.sort_key))
 
 
@@ -329,6 +419,13 @@ class _Prepared:
     subjects: set[Node]
     lock: threading.Lock = field(default_factory=threading.Lock)
     reference_rows: dict[int, set[tuple]] = field(default_factory=dict)
+    _base: compiled.Base | None = None
+
+    def base(self) -> compiled.Base:
+        """``work`` indexed for the compiled engine (built on first use)."""
+        if self._base is None:
+            self._base = compiled.Base(self.work)
+        return self._base
 
     @classmethod
     def of(cls, reference: Graph, ontology: Graph | None) -> _Prepared:
@@ -339,9 +436,16 @@ class _Prepared:
         key = id(shapes)
         if key not in self.reference_rows:
             with self.lock:
-                work = _copy(self.work) if _has_rules(shapes) else self.work
-                self.reference_rows[key] = {_row(r) for r in _run(work, shapes, focus=None)}
+                results = self.checked(shapes, focus=None)
+                self.reference_rows[key] = {_row(r) for r in results}
         return self.reference_rows[key]
+
+    def checked(self, shapes: Graph, focus: list[URIRef] | None) -> list[ValidationResult]:
+        """The prepared graph on its own, validated (the caller holds the lock)."""
+        if _engine_for(shapes) is not None:
+            return _checked(self.work, shapes, focus, self.base())
+        work = _copy(self.work) if _has_rules(shapes) else self.work
+        return _run(work, shapes, focus)
 
 
 # One prepared reference per process, per reference graph (the pipeline's workers hold one).
@@ -360,7 +464,7 @@ def _prepared(reference: Graph, ontology: Graph | None) -> _Prepared:
 
 
 def validate_article(
-    article: Graph,
+    article: Graph | Sequence[Triple],
     graph_iri: str,
     reference: Graph,
     *,
@@ -376,11 +480,14 @@ def validate_article(
     changed. Only the article's own nodes (the subjects of ``article``) are checked; a result
     the reference graph reports on its own is left out (it is the reference data's fault and
     reported there). With ``source`` (the article's file and text) each result gets the file,
-    line and column of its evidence span.
+    line and column of its evidence span. ``article`` may be a plain sequence of triples,
+    which spares a build worker the cost of an rdflib graph.
     """
     prepared = _prepared(reference, ontology)
     shapes = _shapes(shapes, today)
     results = _article_results(prepared, article, shapes)
+    if results and not isinstance(article, Graph):
+        article = _graph_of(article)
     located = _locate_article(results, graph_iri, article, source)
     checked = Checked(
         "article", _article_name(graph_iri), graph_iri, source.path if source else None
@@ -388,12 +495,57 @@ def validate_article(
     return ValidationReport(sorted(set(located), key=ValidationResult.sort_key), [checked])
 
 
-def _article_results(prepared: _Prepared, article: Graph, shapes: Graph) -> list[ValidationResult]:
-    subjects = set(article.subjects(unique=True))
+def _graph_of(triples: Iterable[Triple]) -> Graph:
+    graph = Graph()
+    for triple in triples:
+        graph.add(triple)
+    return graph
+
+
+def _article_results(
+    prepared: _Prepared, article: Graph | Sequence[Triple], shapes: Graph
+) -> list[ValidationResult]:
+    subjects = {s for s, _, _ in article}
     # pyshacl can restrict validation to IRI focus nodes, which keeps the reference entities
     # from being checked again for every article; blank nodes need a full run.
     iris = [s for s in subjects if isinstance(s, URIRef)]
     focus = iris if len(iris) == len(subjects) else None
+    reported = _compiled_article(prepared, article, shapes, focus)
+    if reported is None:
+        reported = _pyshacl_article(prepared, article, shapes, focus)
+    own_results = [r for r in reported if _term_key(r.focus_node) in subjects]
+    if any(_term_key(r.focus_node) in prepared.subjects for r in own_results):
+        reference_rows = prepared.rows_of_reference(shapes)
+        own_results = [r for r in own_results if _row(r) not in reference_rows]
+    return own_results
+
+
+def _compiled_article(
+    prepared: _Prepared,
+    article: Graph | Sequence[Triple],
+    shapes: Graph,
+    focus: list[URIRef] | None,
+) -> list[ValidationResult] | None:
+    engine = _engine_for(shapes)
+    if engine is None or (focus is not None and not focus):
+        return None if engine is None else []
+    with prepared.lock:
+        try:
+            with prepared.base().overlay(article) as view:
+                found = engine.validate(view, focus)
+        except compiled.Unsupported:
+            return None
+    return _compiled_results(found, shapes)
+
+
+def _pyshacl_article(
+    prepared: _Prepared,
+    article: Graph | Sequence[Triple],
+    shapes: Graph,
+    focus: list[URIRef] | None,
+) -> list[ValidationResult]:
+    if not isinstance(article, Graph):
+        article = _graph_of(article)
     with prepared.lock:
         if _has_rules(shapes):
             own = _copy(prepared.work)
@@ -408,11 +560,7 @@ def _article_results(prepared: _Prepared, article: Graph, shapes: Graph) -> list
             finally:
                 for triple in added:
                     prepared.work.remove(triple)
-    own_results = [r for r in reported if _term_key(r.focus_node) in subjects]
-    if any(_term_key(r.focus_node) in prepared.subjects for r in own_results):
-        reference_rows = prepared.rows_of_reference(shapes)
-        own_results = [r for r in own_results if _row(r) not in reference_rows]
-    return own_results
+    return reported
 
 
 def validate_dataset(
@@ -472,8 +620,7 @@ def _reference_report(
     if not size:
         return ValidationReport()
     with prepared.lock:
-        work = _copy(prepared.work) if _has_rules(shapes) else prepared.work
-        results = _run(work, shapes, focus=None)
+        results = prepared.checked(shapes, focus=None)
     prepared.reference_rows[id(shapes)] = {_row(r) for r in results}
     index = sources.reference()
     located = [_locate_reference(replace(r, graph=graph_iri), index) for r in results]
@@ -542,15 +689,18 @@ def _run(work: Graph, shapes: Graph, focus: list[URIRef] | None) -> list[Validat
         return []  # pyshacl reads an empty focus list as "every node"
     if not isinstance(work, _WorkGraph):  # the same triples (one store), queries parsed once
         work = _WorkGraph(store=work.store, identifier=work.identifier)
-    _conforms, report_graph, _text = pyshacl.validate(
-        work,
-        shacl_graph=shapes,
-        inference="none",
-        advanced=True,
-        inplace=True,
-        allow_warnings=True,
-        focus_nodes=focus,
-    )
+    try:
+        _conforms, report_graph, _text = pyshacl.validate(
+            work,
+            shacl_graph=shapes,
+            inference="none",
+            advanced=True,
+            inplace=True,
+            allow_warnings=True,
+            focus_nodes=focus,
+        )
+    except ReportableRuntimeError as exc:  # e.g. sh:lessThan meeting a blank node
+        raise KgError(f"the SHACL shapes cannot run on this data: {exc.message}") from exc
     if not isinstance(report_graph, Graph):  # pyshacl's ValidationFailure: the shapes are bad
         raise KgError(f"the SHACL shapes cannot run: {report_graph}")
     return list(_results_from_report(report_graph, shapes))
@@ -1835,6 +1985,7 @@ def validate_command(
     ontology: bool = False,
     today: dt.date | None = None,
     junit: Path | None = None,
+    engine: str = "compiled",
 ) -> int:
     """`kg validate`: exit 0 conforms, 1 violations (or warnings with fail_on="warning").
 
@@ -1844,8 +1995,10 @@ def validate_command(
     validated with the reference tables in ``reference`` (default data/reference). The report
     is printed in ``fmt``; ``junit`` also writes it as JUnit XML to that file (the log stays
     readable while CI keeps the XML). Errors (unreadable input, no store) raise
-    :class:`kg.errors.KgError`: the CLI exits 2.
+    :class:`kg.errors.KgError`: the CLI exits 2. ``engine`` is the SHACL engine
+    (:func:`use_engine`).
     """
+    use_engine(engine)
     targets = Targets(
         out=out,
         articles=articles or DEFAULT_ARTICLES,
