@@ -312,8 +312,7 @@ class _Build:
         keys = [manifest.static_key] + [manifest.articles[a].key for a in sorted(manifest.articles)]
         with path.open("wb") as out:
             for key in keys:
-                with self.cache.nquads(key).open("rb") as part:
-                    out.write(part.read())
+                self.cache.copy_quads(self.cache.nquads(key), out)
 
     def _tidy_cache(self, previous: Manifest | None, manifest: Manifest) -> None:
         keep = {e.key for e in manifest.articles.values()} | {manifest.static_key}

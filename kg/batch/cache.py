@@ -20,21 +20,21 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from kg.extract import EXTRACTOR_VERSION
 
 PACKAGE = Path(__file__).resolve().parents[1]
 REPO_ROOT = PACKAGE.parent
 CACHE_DIR = ".cache"
-FORMAT = 1  # bump when the cached files or the manifest change shape
+FORMAT = 2  # bump when the cached files or the manifest change shape
 CODE = (
     "extract/*.py",
     "read.py",
     "reference.py",
     "map.py",
     "rdfterms.py",
-    "validate.py",
+    "validate/*.py",
     "curate.py",
     "batch/worker.py",
     "templates/*.jinja",
@@ -65,36 +65,55 @@ def article_key(dependencies: str, article_id: str, data: bytes, curation: bytes
 
 
 class Cache:
-    """OUT/.cache/ab/<key>.nq (the article's quads) and <key>.json (count and results)."""
+    """OUT/.cache/ab/<key>.nq: one file per entry, its first line a comment holding the quad
+    count and validation results as JSON (``# kg-cache {...}``), then the article's N-Quads.
+
+    One file, not two: creating files is what a build's cache writes cost most.
+    """
 
     def __init__(self, out_dir: Path) -> None:
         self.root = Path(out_dir) / CACHE_DIR
+        self._folders: set[str] = set()
 
     def nquads(self, key: str) -> Path:
+        """The entry's file; N-Quads parsers read its first line as a comment."""
         return self.root / key[:2] / f"{key}.nq"
-
-    def meta(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The cached outcome of `key` (quads, results), or None when there is none."""
         try:
-            data = json.loads(self.meta(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            with self.nquads(key).open("rb") as entry:
+                header = entry.readline()
+        except OSError:
             return None
-        return data if self.nquads(key).exists() else None
+        if not header.startswith(_HEADER):
+            return None
+        try:
+            return json.loads(header[len(_HEADER) :])
+        except ValueError:
+            return None
 
     def put(self, key: str, nquads: bytes, meta: dict[str, Any]) -> None:
-        """Write an entry: the N-Quads first, the metadata last (it marks the entry complete)."""
-        folder = self.root / key[:2]
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.nquads(key), nquads)
-        _write_atomic(self.meta(key), json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+        """Write an entry, aside first and then renamed: a reader never sees half of one."""
+        folder = key[:2]
+        if folder not in self._folders:
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        header = _HEADER + json.dumps(meta, ensure_ascii=False).encode("utf-8") + b"\n"
+        _write_atomic(self.nquads(key), header + nquads)
+
+    @staticmethod
+    def copy_quads(path: Path, out: BinaryIO) -> None:
+        """Copy an entry's N-Quads (without its header line) to ``out``."""
+        with path.open("rb") as entry:
+            first = entry.readline()
+            if not first.startswith(_HEADER):
+                out.write(first)
+            shutil.copyfileobj(entry, out)
 
     def drop(self, keys: Iterable[str]) -> None:
         for key in keys:
-            for path in (self.meta(key), self.nquads(key)):
-                path.unlink(missing_ok=True)
+            self.nquads(key).unlink(missing_ok=True)
 
     def prune(self, keep: set[str]) -> None:
         """Remove every entry not in `keep` (leftovers of killed builds, old versions)."""
@@ -109,6 +128,9 @@ class Cache:
 
     def clear(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+_HEADER = b"# kg-cache "
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

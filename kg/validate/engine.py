@@ -321,6 +321,25 @@ class Engine:
         self._shapes: dict[Node, Shape] = {}
         roots = {s for t in _TARGETS for s in shapes.subjects(t, None)}
         self.roots = [self.shape(node) for node in sorted(roots, key=str)]
+        # Most shapes target classes only: find them from a node's classes, not one by one.
+        self._by_class: dict[Node, list[Shape]] = defaultdict(list)
+        self._other_roots: list[Shape] = []
+        for shape in self.roots:
+            if shape.deactivated:
+                continue
+            if all(kind == _TARGET_CLASS for kind, _ in shape.targets):
+                for _, cls in shape.targets:
+                    self._by_class[cls].append(shape)
+            else:
+                self._other_roots.append(shape)
+
+    def _shapes_targeting(self, view: View, node: Node) -> list[Shape]:
+        classes = view.classes(node)
+        found = {id(s): s for c in classes for s in self._by_class.get(c, ())}
+        for shape in self._other_roots:
+            if shape.targets_node(view, node, classes):
+                found[id(shape)] = shape
+        return list(found.values())
 
     def validate(self, view: View, focus: list[Node] | None) -> list[Finding]:
         """Results of every targeted shape; only ``focus`` nodes are checked when given."""
@@ -333,10 +352,8 @@ class Engine:
                         findings.extend(self._run(shape, view, node))
             return findings
         for node in focus:
-            classes = view.classes(node)
-            for shape in self.roots:
-                if not shape.deactivated and shape.targets_node(view, node, classes):
-                    findings.extend(self._run(shape, view, node))
+            for shape in self._shapes_targeting(view, node):
+                findings.extend(self._run(shape, view, node))
         return findings
 
     def conforms(self, shape: Shape, view: View, node: Node) -> bool:
