@@ -15,6 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg import validate
+from kg.batch.cache import CODE
 from kg.batch.progress import Progress, wanted
 from kg.pipeline import build
 from kg.synth import synthesize
@@ -164,3 +165,24 @@ def test_kg_build_in_ci_prints_only_the_summary(articles, tmp_path):
     assert proc.stderr == ""
     assert "Built 24 article(s)" in proc.stdout
     assert "24 processed, 0 reused from the cache, 0 removed" in proc.stdout
+
+
+# Modules a build worker imports that do not shape an article's output (plumbing).
+PLUMBING = {"__init__.py", "errors.py", "load.py", "batch/__init__.py", "batch/cache.py"}
+
+
+def test_every_module_that_shapes_an_article_output_is_in_the_dependency_hash() -> None:
+    listing = subprocess.run(
+        [sys.executable, "-c", "import sys, kg.batch.worker\n"
+         "print('\\n'.join(m.__file__ for m in list(sys.modules.values())"
+         " if getattr(m, '__file__', None)))"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    package = ROOT / "kg"
+    imported = {
+        Path(line).relative_to(package).as_posix()
+        for line in listing.stdout.splitlines()
+        if Path(line).is_relative_to(package)
+    }
+    hashed = {p.relative_to(package).as_posix() for pattern in CODE for p in package.glob(pattern)}
+    assert imported - PLUMBING - hashed == set()
