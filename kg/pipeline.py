@@ -20,11 +20,12 @@ the build lock, so a killed build leaves the previous store whole and a second b
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 from rdflib import Dataset
@@ -280,7 +281,8 @@ class _Build:
             self.result.store_update = "unchanged"
             return
         gen = load.new_generation(self.out_dir)
-        self._write_dump(gen / load.DUMP_FILE, manifest)
+        old_dump = live / load.DUMP_FILE if live is not None and previous is not None else None
+        self._write_dump(gen / load.DUMP_FILE, manifest, previous, old_dump)
         self.lap("dump")
         touched = len(changed) + len(removed)
         small = touched <= min(
@@ -308,11 +310,46 @@ class _Build:
         self.lap("switch")
         self._tidy_cache(previous, manifest)
 
-    def _write_dump(self, path: Path, manifest: Manifest) -> None:
-        keys = [manifest.static_key] + [manifest.articles[a].key for a in sorted(manifest.articles)]
-        with path.open("wb") as out:
-            for key in keys:
-                self.cache.copy_quads(self.cache.nquads(key), out)
+    def _write_dump(
+        self,
+        path: Path,
+        manifest: Manifest,
+        previous: Manifest | None = None,
+        old_dump: Path | None = None,
+    ) -> None:
+        """OUT/dataset.nq: the reference graph, then each article's graph in id order.
+
+        What the previous generation's dump already holds unchanged is copied from it in long
+        runs (each entry's span is in the manifest); only new entries are read from the cache,
+        so a rebuild after one changed article reads one cache file, not one per article.
+        """
+        reuse = _DumpReuse(old_dump, previous)
+        with path.open("wb") as out, reuse:
+            position = 0
+
+            def place(key: str, old_span: list[int] | None) -> list[int]:
+                nonlocal position
+                if old_span and reuse.can_copy(old_span):
+                    reuse.copy(old_span, out)
+                    length = old_span[1]
+                else:
+                    reuse.flush(out)
+                    length = self.cache.copy_quads(self.cache.nquads(key), out)
+                span = [position, length]
+                position += length
+                return span
+
+            same_static = previous is not None and previous.static_key == manifest.static_key
+            manifest.static_span = place(
+                manifest.static_key, previous.static_span if same_static and previous else None
+            )
+            old = previous.articles if previous is not None else {}
+            for aid in sorted(manifest.articles):
+                entry = manifest.articles[aid]
+                before = old.get(aid)
+                same = before is not None and before.key == entry.key
+                entry.span = place(entry.key, before.span if same and before else None)
+            reuse.flush(out)
 
     def _tidy_cache(self, previous: Manifest | None, manifest: Manifest) -> None:
         keep = {e.key for e in manifest.articles.values()} | {manifest.static_key}
@@ -320,6 +357,54 @@ class _Build:
             self.cache.prune(keep)  # a full build: clear leftovers of every kind
         else:
             self.cache.drop(e.key for e in previous.articles.values() if e.key not in keep)
+
+
+class _DumpReuse:
+    """Copies spans of the previous dump, joining neighbouring spans into one long copy."""
+
+    def __init__(self, old_dump: Path | None, previous: Manifest | None) -> None:
+        self.path = old_dump if previous is not None else None
+        self.file: BinaryIO | None = None
+        self.size = 0
+        self.pending: list[int] = []  # [start, end) still to copy
+
+    def __enter__(self) -> _DumpReuse:
+        if self.path is not None:
+            try:
+                self.file = self.path.open("rb")
+                self.size = os.fstat(self.file.fileno()).st_size
+            except OSError:
+                self.file = None
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.file is not None:
+            self.file.close()
+
+    def can_copy(self, span: list[int]) -> bool:
+        return self.file is not None and len(span) == 2 and span[0] + span[1] <= self.size
+
+    def copy(self, span: list[int], out: BinaryIO) -> None:
+        start, end = span[0], span[0] + span[1]
+        if self.pending and self.pending[1] == start:
+            self.pending[1] = end
+            return
+        self.flush(out)
+        self.pending = [start, end]
+
+    def flush(self, out: BinaryIO) -> None:
+        if not self.pending or self.file is None:
+            return
+        start, end = self.pending
+        self.pending = []
+        self.file.seek(start)
+        remaining = end - start
+        while remaining:
+            block = self.file.read(min(remaining, 1 << 22))
+            if not block:
+                raise KgError(f"{self.path}: the previous dump ends early")
+            out.write(block)
+            remaining -= len(block)
 
 
 def _report(manifest: Manifest) -> validate.ValidationReport:

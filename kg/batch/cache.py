@@ -27,7 +27,7 @@ from kg.extract import EXTRACTOR_VERSION
 PACKAGE = Path(__file__).resolve().parents[1]
 REPO_ROOT = PACKAGE.parent
 CACHE_DIR = ".cache"
-FORMAT = 2  # bump when the cached files or the manifest change shape
+FORMAT = 3  # bump when the cached files or the manifest change shape
 CODE = (
     "extract/*.py",
     "read.py",
@@ -103,13 +103,15 @@ class Cache:
         _write_atomic(self.nquads(key), header + nquads)
 
     @staticmethod
-    def copy_quads(path: Path, out: BinaryIO) -> None:
-        """Copy an entry's N-Quads (without its header line) to ``out``."""
+    def copy_quads(path: Path, out: BinaryIO) -> int:
+        """Copy an entry's N-Quads (without its header line) to ``out``; the bytes written."""
         with path.open("rb") as entry:
             first = entry.readline()
-            if not first.startswith(_HEADER):
-                out.write(first)
-            shutil.copyfileobj(entry, out)
+            data = entry.read()
+        if not first.startswith(_HEADER):
+            data = first + data
+        out.write(data)
+        return len(data)
 
     def drop(self, keys: Iterable[str]) -> None:
         for key in keys:
@@ -151,6 +153,7 @@ class Entry:
     quads: int
     results: list[dict[str, Any]] = field(default_factory=list)
     curation: str = ""  # digest of the article's curation file, "" when it has none
+    span: list[int] = field(default_factory=list)  # [offset, length] in the generation's dump
 
 
 def curation_digest(data: bytes | None) -> str:
@@ -164,6 +167,7 @@ class Manifest:
     static_quads: int = 0
     static_results: list[dict[str, Any]] = field(default_factory=list)
     articles: dict[str, Entry] = field(default_factory=dict)
+    static_span: list[int] = field(default_factory=list)  # [offset, length] in the dump
 
     @property
     def quads(self) -> int:
@@ -178,9 +182,10 @@ class Manifest:
                     "key": self.static_key,
                     "quads": self.static_quads,
                     "results": self.static_results,
+                    "span": self.static_span,
                 },
                 "articles": {
-                    aid: [e.path, e.size, e.mtime_ns, e.key, e.quads, e.results, e.curation]
+                    aid: [e.path, e.size, e.mtime_ns, e.key, e.quads, e.results, e.curation, e.span]
                     for aid, e in sorted(self.articles.items())
                 },
             },
@@ -203,4 +208,5 @@ def read_manifest(path: Path) -> Manifest | None:
         static_quads=static["quads"],
         static_results=static["results"],
         articles={aid: Entry(*row) for aid, row in data["articles"].items()},
+        static_span=static.get("span", []),
     )
