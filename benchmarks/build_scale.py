@@ -142,14 +142,19 @@ def du(path: Path) -> int:
 
 def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     work = Path(args.work) / f"n{n}"
-    shutil.rmtree(work, ignore_errors=True)
     out = work / "build"
     res: dict[str, Any] = {"articles": n}
-    wall, proc = run(
-        KG + ["synth", "--articles", str(n), "--seed", str(args.seed), "--out", str(work)]
-    )
-    assert proc.returncode == 0, proc.stderr
-    res["synth_seconds"] = wall
+    articles = work / "articles"
+    if args.reuse_corpus and articles.is_dir() and len(list(articles.glob("*.txt"))) == n:
+        shutil.rmtree(out, ignore_errors=True)  # the corpus stays; the build starts afresh
+        res["synth_seconds"] = None
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        wall, proc = run(
+            KG + ["synth", "--articles", str(n), "--seed", str(args.seed), "--out", str(work)]
+        )
+        assert proc.returncode == 0, proc.stderr
+        res["synth_seconds"] = wall
     wall, proc, peak_kb = run_sampling_rss(
         [
             sys.executable,
@@ -294,6 +299,11 @@ def main() -> int:
     parser.add_argument("--eval-max", type=int, default=10000)
     parser.add_argument("--json", type=Path, default=None, help="write the results here too")
     parser.add_argument("--keep", action="store_true", help="keep the corpora and builds")
+    parser.add_argument(
+        "--reuse-corpus",
+        action="store_true",
+        help="use a corpus of the right size already in WORK/nN (from an earlier --keep run)",
+    )
     args = parser.parse_args()
     results = []
     info = machine()
