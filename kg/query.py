@@ -28,6 +28,11 @@ the graph's Wikidata QIDs (every `owl:sameAs wd:Q...` object, `graph_qids`) insi
 each variable the header's `service-values` names: a superset of the values the join can use,
 so the answer is the same as without it, only the remote query is small.
 
+Paging: the parameters `limit` and `offset` are not terms but the query's own trailing
+`LIMIT n` / `OFFSET n`: a query that declares them ends with `LIMIT n` (its default page size)
+and, for `offset`, `OFFSET m`; `kg query` replaces those numbers with the values given, each
+checked to be a whole number and written back by Python (`str(int(...))`), never pasted.
+
 Why not pyoxigraph's `substitutions`: in pyoxigraph 0.5.13 a substituted variable must be in
 the SELECT projection, `BOUND(?x)` is false for it, `BIND(?x AS ?y)` and sub-queries do not see
 it (tests/test_queries.py pins this), so the same query would answer differently locally and
@@ -88,6 +93,11 @@ RESOURCE_PARAMS: dict[str, str] = {
 }
 #: Parameters holding dates: `from`, `to` and any name ending in `date`.
 DATE_PARAMS = frozenset({"from", "to"})
+#: Paging parameters: they set the numbers of the query's trailing `LIMIT n` / `OFFSET m`.
+PAGING_PARAMS = ("limit", "offset")
+#: The largest page size or offset accepted.
+MAX_PAGING = 10_000_000
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 
 HEADER_KEYS = (
     "title",
@@ -111,6 +121,12 @@ _ISO2 = re.compile(r"^[A-Za-z]{2}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WD_ENTITY = re.compile(rf"^{re.escape(WD)}Q[1-9][0-9]*$")
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_WHOLE_NUMBER = re.compile(r"^[0-9]+$")
+# The trailing `LIMIT n [OFFSET m]` of a paged query (trailing comments and blanks allowed).
+_PAGING_TAIL = re.compile(
+    r"(?<![\w?$:])LIMIT\s+(?P<limit>[0-9]+)(?:\s+OFFSET\s+(?P<offset>[0-9]+))?(?P<rest>(?:\s|\#[^\n]*)*)\Z",
+    re.IGNORECASE,
+)
 
 # Tokens that matter when looking for the WHERE clause: comments, strings and IRIs are skipped
 # so that a "WHERE" or "{" inside them is never taken for the real one.
@@ -257,8 +273,13 @@ def parse_saved_query(path: Path) -> SavedQuery:
     if not re.search(r"(?<![\w?$:])SELECT\b", body, re.IGNORECASE):
         raise InputError(path, "a saved query must be a SELECT query")
     _where_position(body, path)  # raises when there is no WHERE clause to bind params in
+    tail = _PAGING_TAIL.search(body)
     for name in names:
-        if not re.search(rf"[?$]{name}\b", body):
+        if name in PAGING_PARAMS:
+            if tail is None or tail[name] is None:
+                ending = "LIMIT n OFFSET m" if name == "offset" else "LIMIT n"
+                raise InputError(path, f"param {name!r} needs the query to end with `{ending}`")
+        elif not re.search(rf"[?$]{name}\b", body):
             raise InputError(path, f"param {name!r} is declared but ?{name} is not in the query")
     blocks = service_blocks(body)
     for name in service_values:
@@ -339,6 +360,10 @@ def term_from_value(name: str, value: str) -> Term:
     text = value.strip()
     if not text:
         raise UsageError(f"parameter {name} is empty")
+    if name in PAGING_PARAMS:
+        if not _WHOLE_NUMBER.match(text) or int(text) > MAX_PAGING:
+            raise UsageError(f"parameter {name}: {text!r} is not a whole number up to {MAX_PAGING}")
+        return ox.Literal(str(int(text)), datatype=XSD_INTEGER)
     if name in DATE_PARAMS or name.lower().endswith("date"):
         return _date_term(name, text)
     iri = _as_iri(text)
@@ -394,15 +419,34 @@ def query_with_values(saved: SavedQuery, bound: Mapping[str, Term]) -> str:
     """The saved query's text with the bound terms in a VALUES block opening its WHERE clause.
 
     Each term is written by pyoxigraph (`str(term)` is N-Triples, valid SPARQL), which escapes
-    quotes, newlines and angle brackets; raw user text never reaches the query.
+    quotes, newlines and angle brackets; raw user text never reaches the query. `limit` and
+    `offset` set the numbers of the query's trailing `LIMIT n OFFSET m` instead.
     """
-    if not bound:
-        return saved.text
-    names = [name for name in saved.param_names if name in bound]
+    text = _with_paging(saved, bound)
+    names = [name for name in saved.param_names if name in bound and name not in PAGING_PARAMS]
+    if not names:
+        return text
     variables = " ".join(f"?{name}" for name in names)
     terms = " ".join(str(bound[name]) for name in names)
-    at = _where_position(saved.text, saved.path)
-    return f"{saved.text[:at]}\n  VALUES ({variables}) {{ ({terms}) }}\n{saved.text[at:]}"
+    at = _where_position(text, saved.path)
+    return f"{text[:at]}\n  VALUES ({variables}) {{ ({terms}) }}\n{text[at:]}"
+
+
+def _with_paging(saved: SavedQuery, bound: Mapping[str, Term]) -> str:
+    """The query's text with its trailing LIMIT / OFFSET set to the bound `limit` / `offset`."""
+    given = {name: bound[name] for name in PAGING_PARAMS if name in bound}
+    if not given:
+        return saved.text
+    tail = _PAGING_TAIL.search(saved.text)
+    if tail is None:
+        raise InputError(saved.path, "a paged query must end with `LIMIT n`")
+    numbers = {name: tail[name] for name in PAGING_PARAMS}
+    for name, term in given.items():
+        numbers[name] = str(int(term.value))  # whole numbers only (term_from_value checked)
+    paging = f"LIMIT {numbers['limit']}"
+    if numbers["offset"] is not None:
+        paging += f" OFFSET {numbers['offset']}"
+    return f"{saved.text[: tail.start()]}{paging}{tail['rest']}"
 
 
 def _where_position(text: str, path: Path) -> int:

@@ -484,3 +484,73 @@ def test_kg_query_bad_date_exits_2_naming_the_parameter(capsys, built_out):
 def test_kg_query_without_a_store_exits_2_naming_the_path(capsys, tmp_path):
     assert main(kg_query(tmp_path, "wikidata-links")) == 2
     assert f"no store at {tmp_path / 'store'}: run `kg build` first" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------------
+# Paging: limit and offset
+# ----------------------------------------------------------------------------------------------
+
+
+def _csv_rows(capsys, built_out: Path, name: str, *params: str) -> list[list[str]]:
+    args = [arg for param in params for arg in ("--param", param)]
+    assert main(kg_query(built_out, name, *args, "--format", "csv")) == 0
+    return list(csv.reader(capsys.readouterr().out.splitlines()))[1:]
+
+
+def test_kg_query_limit_and_offset_page_through_the_ordered_rows(capsys, built_out):
+    official = "official=Q9151911"
+    every = _csv_rows(capsys, built_out, "official-timeline", official)
+    assert len(every) >= 4
+    first = _csv_rows(capsys, built_out, "official-timeline", official, "limit=2")
+    second = _csv_rows(capsys, built_out, "official-timeline", official, "limit=2", "offset=2")
+    assert first == every[:2]
+    assert second == every[2:4]
+    assert _csv_rows(capsys, built_out, "official-timeline", official, "offset=1") == every[1:]
+    assert _csv_rows(capsys, built_out, "official-timeline", official, "limit=0") == []
+
+
+def test_limit_works_over_http_and_is_not_a_values_binding(sparql_server):
+    saved = SAVED["reported-speech"]
+    text = query_with_values(saved, bind_params(saved, {"limit": "1", "offset": "0"}))
+    assert text.rstrip().endswith("LIMIT 1 OFFSET 0")
+    assert "VALUES (?limit" not in text
+    assert len(run_over_http(sparql_server.url, "reported-speech", {"limit": "1"})[1]) == 1
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "ten", "1 } ; DROP ALL", "99999999999"])
+def test_a_limit_that_is_not_a_whole_number_is_refused(value):
+    with pytest.raises(UsageError, match="parameter limit"):
+        bind_params(SAVED["reported-speech"], {"limit": value})
+
+
+def test_kg_query_bad_offset_exits_2_naming_it(capsys, built_out):
+    assert main(kg_query(built_out, "reported-speech", "--param", "offset=-3")) == 2
+    assert "parameter offset: '-3' is not a whole number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "params, ending, message",
+    [
+        (
+            "# param: limit  (optional) n\n",
+            "ORDER BY ?s\n",
+            "needs the query to end with `LIMIT n`",
+        ),
+        (
+            "# param: limit  (optional) n\n# param: offset  (optional) m\n",
+            "LIMIT 10\n",
+            "needs the query to end with `LIMIT n OFFSET m`",
+        ),
+    ],
+)
+def test_a_paged_query_must_end_with_its_limit_and_offset(tmp_path, params, ending, message):
+    path = tmp_path / "paged.rq"
+    path.write_text(
+        "# title: T\n# description: D\n# keywords: k\n"
+        + params
+        + "# expect-seeds: rows >= 0\nSELECT ?s WHERE { ?s ?p ?o }\n"
+        + ending,
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse_saved_query(path)
