@@ -35,7 +35,6 @@ from kg.batch.cache import (
     Cache,
     Entry,
     Manifest,
-    article_key,
     curation_digest,
     dependency_hash,
     read_manifest,
@@ -149,6 +148,7 @@ class _Build:
         self.workers = workers or batch.default_workers()
         self.progress = progress
         self.cache = Cache(out_dir)
+        self._keys: set[str] | None = None  # the cache's entries, listed once per build
         self.result = BuildResult()
         self.clock = time.perf_counter()
         self.started = self.clock
@@ -194,7 +194,7 @@ class _Build:
                 continue
             seen[aid] = path
             try:
-                entry = self._cached_entry(path, aid, deps, previous)
+                entry = self._cached_entry(path, aid, previous)
             except OSError as exc:
                 self.result.skipped.append(InputError(path, f"cannot read: {exc.strerror}"))
                 continue
@@ -203,45 +203,37 @@ class _Build:
                 self.result.reused += 1
             else:
                 curation = curate.curation_file(self.curation_dir, aid)
-                jobs.append(Job(str(path), aid, entry, str(curation) if curation else None))
+                jobs.append(Job(str(path), aid, None, str(curation) if curation else None))
         return jobs
 
-    def _cached_entry(
-        self, path: Path, aid: str, deps: str, previous: Manifest | None
-    ) -> Entry | str:
-        """The article's entry when its output is cached, else the key to compute it under."""
+    def _cached_keys(self) -> set[str]:
+        if self._keys is None:
+            self._keys = self.cache.keys()
+        return self._keys
+
+    def _cached_entry(self, path: Path, aid: str, previous: Manifest | None) -> Entry | None:
+        """The article's entry when the live manifest says it is unchanged, else None."""
+        known = previous.articles.get(aid) if previous else None
+        if known is None:
+            return None
         stat = path.stat()
         curation_path = curate.curation_file(self.curation_dir, aid)
-        curation = curation_path.read_bytes() if curation_path else None
-        digest = curation_digest(curation)
-        known = previous.articles.get(aid) if previous else None
-        same = known and (known.path, known.size, known.mtime_ns, known.curation) == (
+        digest = curation_digest(curation_path.read_bytes() if curation_path else None)
+        same = (known.path, known.size, known.mtime_ns, known.curation) == (
             str(path),
             stat.st_size,
             stat.st_mtime_ns,
             digest,
         )
-        if known and same and self.cache.nquads(known.key).exists():
+        if same and known.key in self._cached_keys():
             return known
-        key = article_key(deps, aid, path.read_bytes(), curation)
-        cached = self.cache.get(key)
-        if cached is None:
-            return key
-        return Entry(
-            str(path),
-            stat.st_size,
-            stat.st_mtime_ns,
-            key,
-            cached["quads"],
-            cached["results"],
-            digest,
-        )
+        return None  # the worker hashes the bytes it reads anyway, and looks in the cache
 
     def _process(self, jobs: list[Job], deps: str, manifest: Manifest) -> None:
         static_key = manifest.static_key
         reference = _reference_nquads(self.cache, static_key)
         rows = {row(r) for r in manifest.static_results}
-        initargs = (self.reference_dir, self.out_dir, reference, rows)
+        initargs = (self.reference_dir, self.out_dir, reference, rows, deps)
         bar = Progress(len(jobs), enabled=self.progress)
         paths = {job.article_id: job.path for job in jobs}
         try:
@@ -269,7 +261,10 @@ class _Build:
             outcome.results,
             digest,
         )
-        self.result.processed += 1
+        if outcome.reused:
+            self.result.reused += 1
+        else:
+            self.result.processed += 1
 
     def _publish(self, live: Path | None, previous: Manifest | None, manifest: Manifest) -> None:
         """Write the new generation (dump, store, report, manifest) and switch to it."""

@@ -24,6 +24,8 @@ def default_workers() -> int:
 
 def run(jobs: list[Job], workers: int, initargs: tuple) -> Iterator[Outcome]:
     """The outcome of every job, in the order they finish."""
+    if not jobs:
+        return
     if workers <= 1 or len(jobs) < INLINE_BELOW:
         worker.init(*initargs)
         for i in range(0, len(jobs), CHUNK):

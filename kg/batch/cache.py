@@ -79,6 +79,18 @@ class Cache:
         """The entry's file; N-Quads parsers read its first line as a comment."""
         return self.root / key[:2] / f"{key}.nq"
 
+    def keys(self) -> set[str]:
+        """Every entry's key (one directory listing per key prefix, no stat per entry)."""
+        found: set[str] = set()
+        if not self.root.is_dir():
+            return found
+        with os.scandir(self.root) as folders:
+            for folder in folders:
+                if folder.is_dir():
+                    with os.scandir(folder.path) as entries:
+                        found.update(e.name[:-3] for e in entries if e.name.endswith(".nq"))
+        return found
+
     def get(self, key: str) -> dict[str, Any] | None:
         """The cached outcome of `key` (quads, results), or None when there is none."""
         try:

@@ -26,7 +26,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
 from kg import load, map, validate
-from kg.batch.cache import Cache
+from kg.batch.cache import Cache, article_key
 from kg.curate import apply_curation
 from kg.errors import InputError
 from kg.extract import extract
@@ -43,7 +43,7 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 class Job:
     path: str
     article_id: str
-    key: str
+    key: str | None  # None: the worker hashes the article (and its curation file) itself
     curation: str | None = None  # the article's curation file, applied after extraction
 
 
@@ -55,6 +55,7 @@ class Outcome:
     results: list[dict[str, Any]] = field(default_factory=list)
     error: tuple[str, str, int | None] | None = None  # InputError's path, message, line
     seconds: dict[str, float] = field(default_factory=dict)
+    reused: bool = False  # the cache held the output under the article's key
 
 
 def row(result: dict[str, Any]) -> tuple:
@@ -115,6 +116,7 @@ class State:
     ref: Reference
     cache: Cache
     validator: ArticleValidator
+    dependencies: str = ""
 
 
 _state: State | None = None
@@ -125,6 +127,7 @@ def init(
     out_dir: Path,
     reference_quads: bytes,
     reference_rows: set[tuple],
+    dependencies: str = "",
 ) -> None:
     """Per-process set-up: reference data, shapes and ontology, loaded once."""
     global _state
@@ -136,6 +139,7 @@ def init(
         load_reference(reference_dir),
         Cache(out_dir),
         ArticleValidator(quads, reference_rows),
+        dependencies,
     )
 
 
@@ -154,8 +158,16 @@ def process(jobs: list[Job]) -> list[Outcome]:
 def process_one(job: Job) -> Outcome:
     """One article into the cache; a bad article comes back as an Outcome with `error`."""
     assert _state is not None, "worker not initialised"
-    outcome = Outcome(job.article_id, job.key)
     clock = time.perf_counter()
+    try:
+        key = job.key or _key_of(job)
+    except OSError as exc:
+        return Outcome(job.article_id, "", error=(job.path, f"cannot read: {exc.strerror}", None))
+    outcome = Outcome(job.article_id, key)
+    cached = _state.cache.get(key) if job.key is None else None
+    if cached is not None:
+        outcome.quads, outcome.results, outcome.reused = cached["quads"], cached["results"], True
+        return outcome
     try:
         article = read_article(Path(job.path))
         record = extract(article, _state.ref)
@@ -172,9 +184,17 @@ def process_one(job: Job) -> Outcome:
     clock = _lap(outcome, "validate", clock)
     outcome.quads = len(quads)
     data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
-    _state.cache.put(job.key, data, {"quads": outcome.quads, "results": outcome.results})
+    _state.cache.put(key, data, {"quads": outcome.quads, "results": outcome.results})
     _lap(outcome, "write", clock)
     return outcome
+
+
+def _key_of(job: Job) -> str:
+    """The cache key of a job's article: its bytes, id and curation file, and the code."""
+    assert _state is not None
+    data = Path(job.path).read_bytes()
+    curation = Path(job.curation).read_bytes() if job.curation else None
+    return article_key(_state.dependencies, job.article_id, data, curation)
 
 
 def _lap(outcome: Outcome, stage: str, since: float) -> float:
