@@ -4,6 +4,7 @@ one whole-graph pyshacl run, on rdflib and on a pyoxigraph store.
     .venv/bin/python benchmarks/validate_speed.py                       # seeds, dev set, synth
     .venv/bin/python benchmarks/validate_speed.py --synth 250 500 1000 --workers 1 2
     .venv/bin/python benchmarks/validate_speed.py --corpus mine=path/to/articles --json out.json
+    .venv/bin/python benchmarks/validate_speed.py --engine pyshacl     # per article with pySHACL
 
 Each corpus is built first with `kg build` (not timed) and its article graphs are read back
 from `OUT/dataset.nq`. Then, with the shapes and ontology loaded and the SPARQL queries parsed
@@ -293,7 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--whole-up-to", type=int, default=250,
                         help="skip the whole-graph runs on corpora of more articles")  # fmt: skip
     parser.add_argument("--json", type=Path, help="write the figures as JSON")
+    parser.add_argument("--engine", choices=validate.ENGINES, default="compiled",
+                        help="SHACL engine of the per-article runs")  # fmt: skip
     args = parser.parse_args(argv)
+    validate.use_engine(args.engine)  # pool workers are forked: they inherit it
     named = [["seeds", str(ROOT / "data" / "articles")], ["dev", str(ROOT / "tests/dev/articles")]]
     corpora = [c.split("=", 1) for c in args.corpus] or (named if args.named else [])
     load_before = os.getloadavg()[0]
