@@ -1,5 +1,5 @@
-"""Fixtures shared by the serve, query, export, docs and browser tests: the sample graph as a
-built store (served once), the seed articles built once, and a Wikidata stand-in server."""
+"""Fixtures shared by the tests: the reference tables, the sample graph as a built store
+(served once), the seed articles built once, and a Wikidata stand-in server."""
 
 from __future__ import annotations
 
@@ -11,11 +11,18 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from kg.reference import Reference, load_reference
 from kg.serve import RunningServer, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_GRAPH = Path(__file__).parent / "fixtures" / "graph" / "sample.trig"
 WIKIDATA_FIXTURES = Path(__file__).parent / "fixtures" / "wikidata"
+
+
+@pytest.fixture(scope="session")
+def ref() -> Reference:
+    """The reference tables of data/reference, loaded once for the session."""
+    return load_reference()
 
 
 @pytest.fixture(scope="session")

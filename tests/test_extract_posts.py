@@ -5,16 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from kg.extract import extract
 from kg.read import Article
-from kg.reference import load_reference
-
-
-@pytest.fixture(scope="module")
-def ref():
-    return load_reference()
 
 
 def run(ref, text: str, language: str, published: dt.date):

@@ -11,12 +11,6 @@ from kg.extract import extract
 from kg.extract.lexicon import load_lexicon
 from kg.extract.romanise import english_spelling, romanisation_for
 from kg.read import Article
-from kg.reference import load_reference
-
-
-@pytest.fixture(scope="module")
-def ref():
-    return load_reference()
 
 
 def run(ref, text: str, language: str = "pl", published: dt.date | None = dt.date(2018, 9, 20)):

@@ -16,11 +16,6 @@ QUOTE = ox.NamedNode("https://w3id.org/dkg/ontology#quote")
 TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
 
 
-@pytest.fixture(scope="module")
-def ref():
-    return load_reference()
-
-
 def record_with(text: str, title: str = "t") -> ArticleRecord:
     return ArticleRecord(
         article={

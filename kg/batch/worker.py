@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph
 
 from kg import load, map, validate
 from kg.batch.cache import Cache, article_key
@@ -32,9 +32,8 @@ from kg.errors import InputError
 from kg.extract import extract
 from kg.read import read_article
 from kg.reference import Reference, load_reference
+from kg.validate.engine import from_ox
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 STAGES = ("extract", "map", "validate", "write")
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -87,27 +86,8 @@ class ArticleValidator:
         return found
 
 
-_IRIS: dict[str, URIRef] = {}  # IRIs repeat across articles (predicates, classes, entities)
-
-
-def _term(term: Any) -> Any:
-    if isinstance(term, ox.NamedNode):
-        iri = _IRIS.get(term.value)
-        if iri is None:
-            if len(_IRIS) > 200_000:  # keep a worker's memory flat over a long build
-                _IRIS.clear()
-            iri = _IRIS[term.value] = URIRef(term.value)
-        return iri
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    datatype = term.datatype.value
-    return Literal(term.value, datatype=None if datatype == XSD_STRING else URIRef(datatype))
-
-
 def _triple(quad: ox.Quad) -> tuple:
-    return (_term(quad.subject), _term(quad.predicate), _term(quad.object))
+    return (from_ox(quad.subject), from_ox(quad.predicate), from_ox(quad.object))
 
 
 # -- the worker process ---------------------------------------------------------------------

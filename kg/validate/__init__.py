@@ -319,23 +319,36 @@ def use_engine(name: str) -> str:
     return before
 
 
-# Compiled shapes per shapes graph (by identity: rdflib graphs compare by their name).
+# Compiled shapes per shapes graph.
 _COMPILED: dict[int, tuple[weakref.ref, compiled.Engine | None]] = {}
+
+
+def _remembered(cache: dict, key: Any, owner: Graph, make: Callable[[], Any], size: int) -> Any:
+    """``make()``, kept in ``cache`` for as long as ``owner`` is the object it was made for.
+
+    Graphs are remembered by identity (rdflib graphs compare by their name); ``size`` entries
+    at most, the cache emptied when full so that memory stays flat.
+    """
+    hit = cache.get(key)
+    if hit is not None and hit[0]() is owner:
+        return hit[1]
+    value = make()
+    if len(cache) >= size:
+        cache.clear()
+    cache[key] = (weakref.ref(owner), value)
+    return value
 
 
 def _compiled_engine(shapes: Graph) -> compiled.Engine | None:
     """The shapes compiled, or None when they use a feature only pySHACL evaluates."""
-    hit = _COMPILED.get(id(shapes))
-    if hit is not None and hit[0]() is shapes:
-        return hit[1]
-    try:
-        engine: compiled.Engine | None = compiled.Engine(shapes)
-    except compiled.Unsupported:
-        engine = None
-    if len(_COMPILED) >= 8:
-        _COMPILED.clear()
-    _COMPILED[id(shapes)] = (weakref.ref(shapes), engine)
-    return engine
+
+    def compile_shapes() -> compiled.Engine | None:
+        try:
+            return compiled.Engine(shapes)
+        except compiled.Unsupported:
+            return None
+
+    return _remembered(_COMPILED, id(shapes), shapes, compile_shapes, size=8)
 
 
 def _engine_for(shapes: Graph) -> compiled.Engine | None:
@@ -366,19 +379,28 @@ def _finding_path(path: Node | str | None) -> str | None:
     return _term_str(path)
 
 
-def _checked(
-    work: Graph, shapes: Graph, focus: list[URIRef] | None, base: compiled.Base | None = None
-) -> list[ValidationResult]:
-    """Validate ``work`` (data + ontology): compiled when the engine can, else pySHACL."""
+def _compiled_run(
+    shapes: Graph,
+    base: Callable[[], compiled.Base],
+    article: Iterable[Triple],
+    focus: list[URIRef] | None,
+) -> list[ValidationResult] | None:
+    """The compiled engine's results for ``article`` over ``base()``; None: run pySHACL."""
     engine = _engine_for(shapes)
-    if engine is not None:
-        try:
-            view = (base or compiled.Base(work)).overlay(())
-            with view:
-                return _compiled_results(engine.validate(view, focus), shapes)
-        except compiled.Unsupported:
-            pass
-    return _run(work, shapes, focus)
+    if engine is None:
+        return None
+    try:
+        with base().overlay(article) as view:
+            found = engine.validate(view, focus)
+    except compiled.Unsupported:
+        return None
+    return _compiled_results(found, shapes)
+
+
+def _checked(work: Graph, shapes: Graph, focus: list[URIRef] | None) -> list[ValidationResult]:
+    """Validate ``work`` (data + ontology): compiled when the engine can, else pySHACL."""
+    found = _compiled_run(shapes, partial(compiled.Base, work), (), focus)
+    return found if found is not None else _run(work, shapes, focus)
 
 
 # --------------------------------------------------------------------------------------------
@@ -442,8 +464,9 @@ class _Prepared:
 
     def checked(self, shapes: Graph, focus: list[URIRef] | None) -> list[ValidationResult]:
         """The prepared graph on its own, validated (the caller holds the lock)."""
-        if _engine_for(shapes) is not None:
-            return _checked(self.work, shapes, focus, self.base())
+        found = _compiled_run(shapes, self.base, (), focus)
+        if found is not None:
+            return found
         work = _copy(self.work) if _has_rules(shapes) else self.work
         return _run(work, shapes, focus)
 
@@ -453,14 +476,14 @@ _PREPARED: dict[tuple[int, int], tuple[weakref.ref, _Prepared]] = {}
 
 
 def _prepared(reference: Graph, ontology: Graph | None) -> _Prepared:
-    key = (id(reference), id(ontology))
-    hit = _PREPARED.get(key)
-    if hit is not None and hit[0]() is reference:
-        return hit[1]
-    prepared = _Prepared.of(reference, ontology)
-    _PREPARED.clear()  # a new reference replaces the old one: keep memory flat
-    _PREPARED[key] = (weakref.ref(reference), prepared)
-    return prepared
+    # A new reference graph replaces the old one (size 1): a worker holds one at a time.
+    return _remembered(
+        _PREPARED,
+        (id(reference), id(ontology)),
+        reference,
+        partial(_Prepared.of, reference, ontology),
+        size=1,
+    )
 
 
 def validate_article(
@@ -497,8 +520,7 @@ def validate_article(
 
 def _graph_of(triples: Iterable[Triple]) -> Graph:
     graph = Graph()
-    for triple in triples:
-        graph.add(triple)
+    graph += triples
     return graph
 
 
@@ -510,7 +532,8 @@ def _article_results(
     # from being checked again for every article; blank nodes need a full run.
     iris = [s for s in subjects if isinstance(s, URIRef)]
     focus = iris if len(iris) == len(subjects) else None
-    reported = _compiled_article(prepared, article, shapes, focus)
+    with prepared.lock:
+        reported = _compiled_run(shapes, prepared.base, article, focus)
     if reported is None:
         reported = _pyshacl_article(prepared, article, shapes, focus)
     own_results = [r for r in reported if _term_key(r.focus_node) in subjects]
@@ -520,32 +543,12 @@ def _article_results(
     return own_results
 
 
-def _compiled_article(
-    prepared: _Prepared,
-    article: Graph | Sequence[Triple],
-    shapes: Graph,
-    focus: list[URIRef] | None,
-) -> list[ValidationResult] | None:
-    engine = _engine_for(shapes)
-    if engine is None or (focus is not None and not focus):
-        return None if engine is None else []
-    with prepared.lock:
-        try:
-            with prepared.base().overlay(article) as view:
-                found = engine.validate(view, focus)
-        except compiled.Unsupported:
-            return None
-    return _compiled_results(found, shapes)
-
-
 def _pyshacl_article(
     prepared: _Prepared,
     article: Graph | Sequence[Triple],
     shapes: Graph,
     focus: list[URIRef] | None,
 ) -> list[ValidationResult]:
-    if not isinstance(article, Graph):
-        article = _graph_of(article)
     with prepared.lock:
         if _has_rules(shapes):
             own = _copy(prepared.work)

@@ -112,9 +112,18 @@ def to_ox(term: Node) -> Any:
     return ox.Literal(str(term))
 
 
+_IRIS: dict[str, URIRef] = {}  # IRIs repeat across articles (predicates, classes, entities)
+
+
 def from_ox(term: Any) -> Node:
+    """A pyoxigraph term as rdflib's (simple literals without a datatype, as rdflib reads them)."""
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+        iri = _IRIS.get(term.value)
+        if iri is None:
+            if len(_IRIS) > 200_000:  # keep a long build's worker flat in memory
+                _IRIS.clear()
+            iri = _IRIS[term.value] = URIRef(term.value)
+        return iri
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if term.language:
