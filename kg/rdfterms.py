@@ -29,6 +29,9 @@ _ESCAPES = {
     "\b": "\\b",
     "\f": "\\f",
 }
+# Everything `string` escapes: the characters above, the other control characters, DEL, lone
+# surrogates and the two non-characters U+FFFE and U+FFFF (written as \uXXXX).
+_SPECIAL = re.compile('[\\\\"\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]')
 
 
 class TermError(ValueError):
@@ -45,17 +48,12 @@ def iri(value: str) -> str:
 
 def string(value: str) -> str:
     """A quoted string literal body with every special character escaped."""
-    out = []
-    for ch in str(value):
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif (
-            ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF or ch in "\ufffe\uffff"
-        ):
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    return '"' + _SPECIAL.sub(_escape, str(value)) + '"'
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    return _ESCAPES.get(ch) or f"\\u{ord(ch):04X}"
 
 
 def lang_literal(value: str, lang: str) -> str:
