@@ -99,9 +99,22 @@ def _index(triples: Iterable[tuple[Node, Node, Node]]) -> tuple[dict, dict]:
     return dict(out), dict(into)
 
 
+# Terms repeat across articles (predicates, classes, entities, dates, labels); each side keeps
+# the terms it made, cleared when full so that a long build's worker stays flat in memory.
+_MEMO_SIZE = 100_000
+_OX_IRIS: dict[URIRef, Any] = {}
+_IRIS: dict[str, URIRef] = {}
+_LITERALS: dict[Any, Literal] = {}
+
+
 def to_ox(term: Node) -> Any:
     if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
+        node = _OX_IRIS.get(term)
+        if node is None:
+            if len(_OX_IRIS) > _MEMO_SIZE:
+                _OX_IRIS.clear()
+            node = _OX_IRIS[term] = ox.NamedNode(str(term))
+        return node
     if isinstance(term, BNode):
         return ox.BlankNode(str(term))
     assert isinstance(term, Literal)
@@ -112,20 +125,26 @@ def to_ox(term: Node) -> Any:
     return ox.Literal(str(term))
 
 
-_IRIS: dict[str, URIRef] = {}  # IRIs repeat across articles (predicates, classes, entities)
-
-
 def from_ox(term: Any) -> Node:
     """A pyoxigraph term as rdflib's (simple literals without a datatype, as rdflib reads them)."""
     if isinstance(term, ox.NamedNode):
         iri = _IRIS.get(term.value)
         if iri is None:
-            if len(_IRIS) > 200_000:  # keep a long build's worker flat in memory
+            if len(_IRIS) > _MEMO_SIZE:
                 _IRIS.clear()
             iri = _IRIS[term.value] = URIRef(term.value)
         return iri
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
+    literal = _LITERALS.get(term)
+    if literal is None:
+        if len(_LITERALS) > _MEMO_SIZE:
+            _LITERALS.clear()
+        literal = _LITERALS[term] = _literal(term)
+    return literal
+
+
+def _literal(term: Any) -> Literal:
     if term.language:
         return Literal(term.value, lang=term.language)
     datatype = term.datatype.value
@@ -140,12 +159,28 @@ class Base:
     Not thread-safe: kg.validate holds a lock around each run.
     """
 
+    # Oxigraph's in-memory store keeps every string it has seen, even after the quads that
+    # used it are removed, so a worker's store grows with each article laid over it; a fresh
+    # store every so many runs keeps memory flat.
+    RUNS_PER_STORE = 500
+
     def __init__(self, graph: Graph) -> None:
         self.triples = set(graph)
         self.out, self.into = _index(self.triples)
-        self.store = ox.Store()
-        self.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in self.triples)
+        self._quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in self.triples]
+        self._runs = 0
+        self.store = self._fresh_store()
         self._superclasses: dict[Node, frozenset[Node]] = {}
+
+    def _fresh_store(self) -> ox.Store:
+        store = ox.Store()
+        store.extend(self._quads)
+        return store
+
+    def run_done(self) -> None:
+        self._runs += 1
+        if self._runs % self.RUNS_PER_STORE == 0:
+            self.store = self._fresh_store()
 
     def overlay(self, triples: Iterable[tuple[Node, Node, Node]]) -> View:
         added = [t for t in dict.fromkeys(triples) if t not in self.triples]
@@ -236,6 +271,7 @@ class View:
     def __exit__(self, *_exc: object) -> None:
         for quad in self._quads:
             self.base.store.remove(quad)
+        self.base.run_done()
 
 
 def _merged(base: dict, own: dict, key: Node, p: Node) -> list[Node]:
