@@ -203,7 +203,7 @@ class _Build:
                 self.result.reused += 1
             else:
                 curation = curate.curation_file(self.curation_dir, aid)
-                jobs.append(Job(str(path), aid, None, str(curation) if curation else None))
+                jobs.append(Job(str(path), aid, str(curation) if curation else None))
         return jobs
 
     def _cached_keys(self) -> set[str]:
@@ -249,17 +249,14 @@ class _Build:
         if outcome.error is not None:
             self.result.skipped.append(InputError(*outcome.error))
             return
-        stat = Path(path).stat()
-        curation_path = curate.curation_file(self.curation_dir, outcome.article_id)
-        digest = curation_digest(curation_path.read_bytes() if curation_path else None)
         manifest.articles[outcome.article_id] = Entry(
             path,
-            stat.st_size,
-            stat.st_mtime_ns,
+            outcome.size,
+            outcome.mtime_ns,
             outcome.key,
             outcome.quads,
             outcome.results,
-            digest,
+            outcome.curation,
         )
         if outcome.reused:
             self.result.reused += 1

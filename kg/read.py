@@ -65,13 +65,16 @@ class Article:
         return data
 
 
-def read_article(path: Path) -> Article:
-    """Read one article file; raise `InputError` naming the file (and line) when it is bad."""
+def read_article(path: Path, raw: bytes | None = None) -> Article:
+    """Read one article file; raise `InputError` naming the file (and line) when it is bad.
+
+    `raw`: the file's bytes when the caller has read them already (a build worker hashes them).
+    """
     path = Path(path)
     article_id = path.stem
     if not _ID_PATTERN.match(article_id):
         raise InputError(path, f"article id {article_id!r} (the file name) has unusual characters")
-    raw = _read_bytes(path)
+    raw = _read_bytes(path) if raw is None else _within_size(path, raw)
     content = _decode(path, raw)
     meta, text, text_line = _split_front_matter(path, content)
     if not text.strip():
@@ -113,14 +116,22 @@ def article_files(folder: Path) -> list[Path]:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > MAX_ARTICLE_BYTES:
-            raise InputError(
-                path, f"file is {size:,} bytes; articles over {MAX_ARTICLE_BYTES:,} are refused"
-            )
+        _refuse_size(path, path.stat().st_size)
         return path.read_bytes()
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror}") from exc
+
+
+def _within_size(path: Path, raw: bytes) -> bytes:
+    _refuse_size(path, len(raw))
+    return raw
+
+
+def _refuse_size(path: Path, size: int) -> None:
+    if size > MAX_ARTICLE_BYTES:
+        raise InputError(
+            path, f"file is {size:,} bytes; articles over {MAX_ARTICLE_BYTES:,} are refused"
+        )
 
 
 def _decode(path: Path, raw: bytes) -> str:

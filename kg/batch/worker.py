@@ -26,7 +26,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from kg import load, map, validate
-from kg.batch.cache import Cache, article_key
+from kg.batch.cache import Cache, article_key, curation_digest
 from kg.curate import apply_curation
 from kg.errors import InputError
 from kg.extract import extract
@@ -42,7 +42,6 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 class Job:
     path: str
     article_id: str
-    key: str | None  # None: the worker hashes the article (and its curation file) itself
     curation: str | None = None  # the article's curation file, applied after extraction
 
 
@@ -55,6 +54,11 @@ class Outcome:
     error: tuple[str, str, int | None] | None = None  # InputError's path, message, line
     seconds: dict[str, float] = field(default_factory=dict)
     reused: bool = False  # the cache held the output under the article's key
+    # What the manifest records of the files, taken before they were read: a file changed
+    # while the build read it then differs from its entry, and the next build reads it again.
+    size: int = 0
+    mtime_ns: int = 0
+    curation: str = ""  # digest of the curation file
 
 
 def row(result: dict[str, Any]) -> tuple:
@@ -140,16 +144,20 @@ def process_one(job: Job) -> Outcome:
     assert _state is not None, "worker not initialised"
     clock = time.perf_counter()
     try:
-        key = job.key or _key_of(job)
+        stat = os.stat(job.path)
+        data = Path(job.path).read_bytes()
+        curation = Path(job.curation).read_bytes() if job.curation else None
     except OSError as exc:
         return Outcome(job.article_id, "", error=(job.path, f"cannot read: {exc.strerror}", None))
-    outcome = Outcome(job.article_id, key)
-    cached = _state.cache.get(key) if job.key is None else None
+    key = article_key(_state.dependencies, job.article_id, data, curation)
+    outcome = Outcome(job.article_id, key, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+    outcome.curation = curation_digest(curation)
+    cached = _state.cache.get(key)
     if cached is not None:
         outcome.quads, outcome.results, outcome.reused = cached["quads"], cached["results"], True
         return outcome
     try:
-        article = read_article(Path(job.path))
+        article = read_article(Path(job.path), data)
         record = extract(article, _state.ref)
         if job.curation is not None:
             apply_curation(record, article, Path(job.curation), _state.ref)
@@ -167,14 +175,6 @@ def process_one(job: Job) -> Outcome:
     _state.cache.put(key, data, {"quads": outcome.quads, "results": outcome.results})
     _lap(outcome, "write", clock)
     return outcome
-
-
-def _key_of(job: Job) -> str:
-    """The cache key of a job's article: its bytes, id and curation file, and the code."""
-    assert _state is not None
-    data = Path(job.path).read_bytes()
-    curation = Path(job.curation).read_bytes() if job.curation else None
-    return article_key(_state.dependencies, job.article_id, data, curation)
 
 
 def _lap(outcome: Outcome, stage: str, since: float) -> float:
