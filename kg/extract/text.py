@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 _FOLD_EXTRA = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "ß": "ss"})
 TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -29,8 +29,8 @@ class Token:
     start: int
     end: int
 
-    @property
-    def folded(self) -> str:
+    @cached_property
+    def folded(self) -> str:  # asked for again and again by every name tried at a token
         return fold(self.text)
 
     @property
