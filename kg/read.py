@@ -33,8 +33,14 @@ FRONT_MATTER_KEYS = {
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-# libyaml's loader when PyYAML has it: the same safe types, ten times faster per article.
+# libyaml's loader when PyYAML has it: the same safe types, ten times faster.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml where PyYAML has it (front matter, reference tables and
+    lexicons are read by every build worker)."""
+    return yaml.load(text, Loader=_YAML_LOADER)
 
 
 @dataclass(frozen=True)
@@ -103,15 +109,18 @@ def read_article(path: Path, raw: bytes | None = None) -> Article:
     )
 
 
-def article_files(folder: Path) -> list[Path]:
-    """The article files of a corpus folder, in a stable order."""
+def article_files(folder: Path) -> list[str]:
+    """The paths of the article files of a corpus folder, in a stable order.
+
+    Plain strings, not Paths: a rebuild of 100k articles spent a second making Path objects.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "no such folder of articles")
-    # scandir knows each entry's kind without a stat; names sort faster than Paths
+    # scandir knows each entry's kind without a stat
     with os.scandir(folder) as entries:
-        names = sorted(e.name for e in entries if e.name.endswith((".txt", ".md")) and e.is_file())
-    return [folder / name for name in names]
+        paths = [e.path for e in entries if e.name.endswith((".txt", ".md")) and e.is_file()]
+    return sorted(paths)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -164,7 +173,7 @@ def _split_front_matter(path: Path, content: str) -> tuple[dict[str, Any], str, 
     text = content[after + 1 :] if content[after : after + 1] == "\n" else content[after:]
     text_line = content[: len(content) - len(text)].count("\n") + 1
     try:
-        meta = yaml.load(block, Loader=_YAML_LOADER) if block.strip() else {}
+        meta = safe_yaml(block) if block.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from kg.errors import InputError
+from kg.read import safe_yaml
 
 DEFAULT_REFERENCE_DIR = Path("data/reference")
 
@@ -199,7 +200,7 @@ def _load_list(path: Path, make: Any) -> list[Any]:
     if not path.exists():
         raise InputError(path, "missing reference table")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        data = safe_yaml(path.read_text(encoding="utf-8")) or []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(path, "not valid YAML", mark.line + 1 if mark else None) from exc

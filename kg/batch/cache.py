@@ -14,13 +14,14 @@ manifest: same size and mtime -> same key without reading the file; else the byt
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
+
+import orjson
 
 from kg.extract import EXTRACTOR_VERSION
 
@@ -101,7 +102,7 @@ class Cache:
         if not header.startswith(_HEADER):
             return None
         try:
-            return json.loads(header[len(_HEADER) :])
+            return orjson.loads(header[len(_HEADER) :])
         except ValueError:
             return None
 
@@ -111,7 +112,7 @@ class Cache:
         if folder not in self._folders:
             (self.root / folder).mkdir(parents=True, exist_ok=True)
             self._folders.add(folder)
-        header = _HEADER + json.dumps(meta, ensure_ascii=False).encode("utf-8") + b"\n"
+        header = _HEADER + orjson.dumps(meta) + b"\n"
         _write_atomic(self.nquads(key), header + nquads)
 
     @staticmethod
@@ -185,8 +186,10 @@ class Manifest:
     def quads(self) -> int:
         return self.static_quads + sum(e.quads for e in self.articles.values())
 
-    def to_json(self) -> str:
-        return json.dumps(
+    def to_json(self) -> bytes:
+        # orjson: the manifest of a 100k-article build is ~17 MB, read and written by every
+        # rebuild; the standard library's json takes ~0.7 s each way, orjson a tenth of that.
+        return orjson.dumps(
             {
                 "format": FORMAT,
                 "dependencies": self.dependencies,
@@ -201,14 +204,13 @@ class Manifest:
                     for aid, e in sorted(self.articles.items())
                 },
             },
-            ensure_ascii=False,
         )
 
 
 def read_manifest(path: Path) -> Manifest | None:
     """The manifest at `path`; None when missing, unreadable or of another format."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = orjson.loads(Path(path).read_bytes())
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT:

@@ -8,10 +8,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kg.extract.romanise import Romanisation
 from kg.extract.text import fold
+from kg.read import safe_yaml
 
 LEXICON_DIR = Path(__file__).resolve().parents[1] / "lexicon"
 
@@ -66,7 +65,7 @@ def _words(data: dict[str, Any], key: str) -> list[str]:
 
 @cache
 def load_lexicon(language: str) -> Lexicon:
-    data = yaml.safe_load((LEXICON_DIR / f"{language}.yaml").read_text(encoding="utf-8"))
+    data = safe_yaml((LEXICON_DIR / f"{language}.yaml").read_text(encoding="utf-8"))
     return Lexicon(
         language=language,
         speech_verbs=frozenset(fold(w) for w in _words(data, "speech_verbs")),
