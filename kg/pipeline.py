@@ -20,6 +20,7 @@ the build lock, so a killed build leaves the previous store whole and a second b
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -165,6 +166,17 @@ class _Build:
         deps = dependency_hash(self.reference_dir)
         live = load.live_generation(self.out_dir)
         previous = read_manifest(live / load.MANIFEST_FILE) if live else None
+        # The previous manifest (a million objects at 100k articles) lives for the whole build:
+        # moved out of the cycle collector's sight, it is not scanned again at each collection.
+        gc.freeze()
+        try:
+            return self._run(files, deps, live, previous)
+        finally:
+            gc.unfreeze()
+
+    def _run(
+        self, files: list[str], deps: str, live: Path | None, previous: Manifest | None
+    ) -> BuildResult:
         if previous is not None and previous.dependencies != deps:
             previous = None  # code or reference data changed: nothing can be reused
         static = _static_entry(self.cache, deps, self.reference_dir)
