@@ -554,3 +554,50 @@ def test_a_paged_query_must_end_with_its_limit_and_offset(tmp_path, params, endi
     )
     with pytest.raises(InputError, match=re.escape(message)):
         parse_saved_query(path)
+
+
+def test_before_pages_the_listings_by_whole_publication_days_newest_first(capsys, built_out):
+    # sample.trig: sample-pl-wilno issued 2023-07-12, sample-en-brussels 2023-02-15, and
+    # sample-en-kyiv without a publication date (in no page of a listing by day).
+    newest = _csv_rows(capsys, built_out, "reported-speech")
+    assert [row[0] for row in newest] == ["2023-07-12", "2023-02-15"]
+    older = _csv_rows(capsys, built_out, "reported-speech", "before=2023-07-12")
+    assert older == newest[1:]
+    assert _csv_rows(capsys, built_out, "reported-speech", "before=2023-02-15") == []
+    quotes = _csv_rows(capsys, built_out, "direct-quotes-by-language", "before=2023-07-12")
+    assert [(row[3], row[4]) for row in quotes] == [
+        ("2023-02-15", "https://w3id.org/dkg/id/article/sample-en-brussels")
+    ]
+    nato = _csv_rows(capsys, built_out, "alliance-mentions", "alliance=nato", "before=2023-12-31")
+    assert [(row[0], row[2], row[5]) for row in nato] == [
+        ("NATO", "2023-07-12", "1"),
+        ("NATO", "2023-02-15", "0"),
+    ]
+
+
+def test_kg_query_bad_before_exits_2_naming_it(capsys, built_out):
+    assert main(kg_query(built_out, "reported-speech", "--param", "before=2023-02-30")) == 2
+    assert "parameter before: '2023-02-30' is not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_a_parameter_named_in_a_sub_select_is_bound_there_too(tmp_path):
+    path = tmp_path / "paged.rq"
+    path.write_text(
+        "# title: t\n# description: d\n# keywords: k\n"
+        "# param: before  (optional) a date\n# param: official  (optional) an official\n"
+        "# expect-seeds: rows >= 0\n"
+        "SELECT ?d WHERE { # WHERE { in a comment\n"
+        "  ?m ?p ?official .\n"
+        "  { SELECT ?d WHERE { ?x ?y ?d FILTER(?d < ?before) } GROUP BY ?d LIMIT 3 }\n"
+        '  { SELECT ?e WHERE { ?x ?y "WHERE {" } }\n'
+        "}\n",
+        encoding="utf-8",
+    )
+    saved = parse_saved_query(path)
+    text = query_with_values(saved, bind_params(saved, {"before": "2023-01-01", "official": "Q1"}))
+    date = '"2023-01-01"^^<http://www.w3.org/2001/XMLSchema#date>'
+    assert text.count("VALUES") == 2
+    outer = f"VALUES (?before ?official) {{ ({date} <http://www.wikidata.org/entity/Q1>) }}"
+    assert text.index(outer) < text.index("# WHERE { in a comment")
+    assert f"{{ SELECT ?d WHERE {{\n  VALUES (?before) {{ ({date}) }}\n ?x ?y ?d" in text
+    assert '{ SELECT ?e WHERE { ?x ?y "WHERE {" } }' in text
