@@ -91,8 +91,8 @@ RESOURCE_PARAMS: dict[str, str] = {
     "post": "post/",
     "article": "article/",
 }
-#: Parameters holding dates: `from`, `to`, the paging cursor `before` and any name ending in `date`.
-DATE_PARAMS = frozenset({"from", "to", "before"})
+#: Parameters holding dates: `from`, `to` and any name ending in `date`.
+DATE_PARAMS = frozenset({"from", "to"})
 #: Paging parameters: they set the numbers of the query's trailing `LIMIT n` / `OFFSET m`.
 PAGING_PARAMS = ("limit", "offset")
 #: The largest page size or offset accepted.
@@ -138,7 +138,6 @@ _WHERE_SCAN = re.compile(
     | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
     | (?P<where>(?<![\w?$:])WHERE\b)
     | (?P<brace>\{)
-    | (?P<close>\})
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -417,30 +416,20 @@ def _as_iri(text: str) -> str | None:
 
 
 def query_with_values(saved: SavedQuery, bound: Mapping[str, Term]) -> str:
-    """The saved query's text with the bound terms in VALUES blocks opening its WHERE clauses.
+    """The saved query's text with the bound terms in a VALUES block opening its WHERE clause.
 
-    The query's own WHERE clause gets every bound parameter; a sub-select's WHERE clause gets
-    those its text names (a sub-select does not see the outer bindings, so a parameter that
-    narrows a sub-select, such as the paging cursor `before`, is bound there too). Each term is
-    written by pyoxigraph (`str(term)` is N-Triples, valid SPARQL), which escapes quotes,
-    newlines and angle brackets; raw user text never reaches the query. `limit` and `offset`
-    set the numbers of the query's trailing `LIMIT n OFFSET m` instead.
+    Each term is written by pyoxigraph (`str(term)` is N-Triples, valid SPARQL), which escapes
+    quotes, newlines and angle brackets; raw user text never reaches the query. `limit` and
+    `offset` set the numbers of the query's trailing `LIMIT n OFFSET m` instead.
     """
     text = _with_paging(saved, bound)
     names = [name for name in saved.param_names if name in bound and name not in PAGING_PARAMS]
     if not names:
         return text
-    inserts: list[tuple[int, list[str]]] = []
-    for number, (at, end) in enumerate(_where_groups(text, saved.path)):
-        group = text[at:end]
-        used = [n for n in names if number == 0 or re.search(rf"[?$]{n}\b", group)]
-        if used:
-            inserts.append((at, used))
-    for at, used in reversed(inserts):
-        variables = " ".join(f"?{name}" for name in used)
-        terms = " ".join(str(bound[name]) for name in used)
-        text = f"{text[:at]}\n  VALUES ({variables}) {{ ({terms}) }}\n{text[at:]}"
-    return text
+    variables = " ".join(f"?{name}" for name in names)
+    terms = " ".join(str(bound[name]) for name in names)
+    at = _where_position(text, saved.path)
+    return f"{text[:at]}\n  VALUES ({variables}) {{ ({terms}) }}\n{text[at:]}"
 
 
 def _with_paging(saved: SavedQuery, bound: Mapping[str, Term]) -> str:
@@ -462,33 +451,13 @@ def _with_paging(saved: SavedQuery, bound: Mapping[str, Term]) -> str:
 
 def _where_position(text: str, path: Path) -> int:
     """The index just after the `{` that opens the query's (outermost) WHERE clause."""
-    return _where_groups(text, path)[0][0]
-
-
-def _where_groups(text: str, path: Path) -> list[tuple[int, int]]:
-    """Every `WHERE {` group of a query (its own first, then its sub-selects' in text order):
-    the index just after its `{` and the index of its matching `}`."""
-    groups: list[tuple[int, int]] = []
-    depth: list[int | None] = []  # one entry per open brace: the group it opens, if any
     seen_where = False
     for match in _WHERE_SCAN.finditer(text):
-        kind = match.lastgroup
-        if kind == "where":
+        if match.lastgroup == "where":
             seen_where = True
-        elif kind == "brace":
-            if seen_where:
-                groups.append((match.end(), len(text)))
-                depth.append(len(groups) - 1)
-            else:
-                depth.append(None)
-            seen_where = False
-        elif kind == "close" and depth:
-            opened = depth.pop()
-            if opened is not None:
-                groups[opened] = (groups[opened][0], match.start())
-    if not groups:
-        raise InputError(path, "no `WHERE {` found: saved queries spell out WHERE")
-    return groups
+        elif match.lastgroup == "brace" and seen_where:
+            return match.end()
+    raise InputError(path, "no `WHERE {` found: saved queries spell out WHERE")
 
 
 # ----------------------------------------------------------------------------------------------
