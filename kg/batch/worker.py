@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -101,6 +102,7 @@ class State:
     cache: Cache
     validator: ArticleValidator
     dependencies: str = ""
+    frozen: bool = False
 
 
 _state: State | None = None
@@ -136,7 +138,19 @@ def _die_with_parent() -> None:
 
 
 def process(jobs: list[Job]) -> list[Outcome]:
-    return [process_one(job) for job in jobs]
+    outcomes = [process_one(job) for job in jobs]
+    _freeze_once()
+    return outcomes
+
+
+def _freeze_once() -> None:
+    """After the first chunk (which builds the compiled shapes and the prepared reference), move
+    everything the worker holds for good out of the cycle collector's sight: each collection of
+    the oldest generation would otherwise walk the reference data again."""
+    assert _state is not None
+    if not _state.frozen:
+        gc.freeze()
+        _state.frozen = True
 
 
 def process_one(job: Job) -> Outcome:
