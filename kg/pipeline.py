@@ -183,12 +183,16 @@ class _Build:
         manifest = Manifest(deps, deps, static["quads"], static["results"])
         jobs = self._plan(files, deps, previous, manifest)
         self.lap("plan")
-        self._process(jobs, deps, manifest)
+        # Without a previous manifest every article's output goes into a new dump: it is
+        # written while the workers run, in id order as their outcomes come in.
+        gen = load.new_generation(self.out_dir) if previous is None else None
+        with _StreamedDump(gen, self.cache, manifest, jobs) as dump:
+            self._process(jobs, deps, manifest, dump)
         self.lap("articles")
         self.result.articles = sorted(manifest.articles)
         self.result.quads = manifest.quads
         self.result.report = _report(manifest)
-        self._publish(live, previous, manifest)
+        self._publish(live, previous, manifest, gen)
         self.result.seconds["total"] = time.perf_counter() - self.started
         return self.result
 
@@ -242,7 +246,7 @@ class _Build:
             return known
         return None  # the worker hashes the bytes it reads anyway, and looks in the cache
 
-    def _process(self, jobs: list[Job], deps: str, manifest: Manifest) -> None:
+    def _process(self, jobs: list[Job], deps: str, manifest: Manifest, dump: _StreamedDump) -> None:
         static_key = manifest.static_key
         reference = _reference_nquads(self.cache, static_key)
         rows = {row(r) for r in manifest.static_results}
@@ -252,6 +256,7 @@ class _Build:
         try:
             for outcome in batch.run(jobs, self.workers, initargs):
                 self._take(outcome, paths[outcome.article_id], manifest)
+                dump.done(outcome.article_id)
                 bar.advance(1)
         finally:
             bar.close()
@@ -276,8 +281,17 @@ class _Build:
         else:
             self.result.processed += 1
 
-    def _publish(self, live: Path | None, previous: Manifest | None, manifest: Manifest) -> None:
-        """Write the new generation (dump, store, report, manifest) and switch to it."""
+    def _publish(
+        self,
+        live: Path | None,
+        previous: Manifest | None,
+        manifest: Manifest,
+        gen: Path | None,
+    ) -> None:
+        """Write the new generation (dump, store, report, manifest) and switch to it.
+
+        ``gen``: the generation whose dump was written while the articles were processed.
+        """
         old = previous.articles if previous else {}
         changed = [a for a, e in manifest.articles.items() if a not in old or old[a].key != e.key]
         removed = [a for a in old if a not in manifest.articles]
@@ -285,9 +299,10 @@ class _Build:
         if live is not None and previous is not None and not changed and not removed:
             self.result.store_update = "unchanged"
             return
-        gen = load.new_generation(self.out_dir)
-        old_dump = live / load.DUMP_FILE if live is not None and previous is not None else None
-        self._write_dump(gen / load.DUMP_FILE, manifest, previous, old_dump)
+        if gen is None:
+            gen = load.new_generation(self.out_dir)
+            old_dump = live / load.DUMP_FILE if live is not None and previous is not None else None
+            self._write_dump(gen / load.DUMP_FILE, manifest, previous, old_dump)
         self.lap("dump")
         touched = len(changed) + len(removed)
         small = touched <= min(
@@ -362,6 +377,51 @@ class _Build:
             self.cache.prune(keep)  # a full build: clear leftovers of every kind
         else:
             self.cache.drop(e.key for e in previous.articles.values() if e.key not in keep)
+
+
+class _StreamedDump:
+    """A new generation's dump written as the articles are done: the static graphs first, then
+    each article's cached N-Quads in id order (the order `_write_dump` gives), each written as
+    soon as every article before it is done. Records each entry's span in the manifest."""
+
+    def __init__(self, gen: Path | None, cache: Cache, manifest: Manifest, jobs: list[Job]):
+        self.path = gen / load.DUMP_FILE if gen is not None else None
+        self.cache, self.manifest = cache, manifest
+        self.order = sorted(job.article_id for job in jobs)
+        self.next = 0
+        self.arrived: set[str] = set()
+        self.position = 0
+        self.out: BinaryIO | None = None
+
+    def __enter__(self) -> _StreamedDump:
+        if self.path is not None:
+            self.out = self.path.open("wb")
+            self.manifest.static_span = self._write(self.manifest.static_key)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.out is not None:
+            self.out.close()
+
+    def done(self, article_id: str) -> None:
+        """``article_id`` is processed (into the manifest, or skipped for an error)."""
+        if self.out is None:
+            return
+        self.arrived.add(article_id)
+        while self.next < len(self.order) and self.order[self.next] in self.arrived:
+            aid = self.order[self.next]
+            self.arrived.discard(aid)
+            self.next += 1
+            entry = self.manifest.articles.get(aid)
+            if entry is not None:
+                entry.span = self._write(entry.key)
+
+    def _write(self, key: str) -> list[int]:
+        assert self.out is not None
+        length = self.cache.copy_quads(self.cache.nquads(key), self.out)
+        span = [self.position, length]
+        self.position += length
+        return span
 
 
 class _DumpReuse:

@@ -15,9 +15,10 @@ import pyoxigraph as ox
 import pytest
 
 from kg import validate
-from kg.batch.cache import CODE
+from kg.batch.cache import CODE, Cache, Entry, Manifest
 from kg.batch.progress import Progress, wanted
-from kg.pipeline import build
+from kg.batch.worker import Job
+from kg.pipeline import _StreamedDump, build
 from kg.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,3 +206,33 @@ def test_a_dump_written_from_an_incremental_dump_is_still_a_fresh_builds_dump(ar
     assert (result.processed, result.store_update) == (1, "incremental")
     build(articles, tmp_path / "scratch", REFERENCE, workers=2)
     assert dump_in_order(out) == dump_in_order(tmp_path / "scratch")
+
+
+def test_a_full_builds_dump_is_written_in_id_order_whatever_order_the_articles_finish(
+    tmp_path,
+):
+    cache = Cache(tmp_path / "out")
+    cache.put("static", b"<s:static> <p:p> <o:o> .\n", {"quads": 1, "results": []})
+    manifest = Manifest(static_key="static")
+    ids = ["a", "b", "bad", "c", "d"]
+    for aid in ids:
+        if aid != "bad":  # an article that failed has no entry, and no place in the dump
+            cache.put(f"key-{aid}", f"<s:{aid}> <p:p> <o:o> <g:{aid}> .\n".encode(), {})
+            manifest.articles[aid] = Entry(f"{aid}.txt", 1, 1, f"key-{aid}", 1)
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    jobs = [Job(f"{aid}.txt", aid) for aid in reversed(ids)]
+    with _StreamedDump(gen, cache, manifest, jobs) as dump:
+        for aid in ["c", "bad", "a", "d", "b"]:
+            dump.done(aid)
+    written = (gen / "dataset.nq").read_bytes()
+    assert written.decode().splitlines() == [
+        "<s:static> <p:p> <o:o> .",
+        "<s:a> <p:p> <o:o> <g:a> .",
+        "<s:b> <p:p> <o:o> <g:b> .",
+        "<s:c> <p:p> <o:o> <g:c> .",
+        "<s:d> <p:p> <o:o> <g:d> .",
+    ]
+    for aid, entry in manifest.articles.items():  # each span holds its article's graph
+        start, length = entry.span
+        assert written[start : start + length] == f"<s:{aid}> <p:p> <o:o> <g:{aid}> .\n".encode()
