@@ -228,3 +228,24 @@ def test_the_base_store_is_renewed_between_runs_and_answers_the_same(
     half = len(reports) // 2
     assert reports[:half] == reports[half:]
     assert any(reports)  # the seed articles do report warnings
+
+
+@pytest.mark.parametrize(
+    ("query", "batched"),
+    [
+        ("SELECT $this ?value WHERE { $this ex:p ?value }", True),
+        ("SELECT ?this WHERE { FILTER NOT EXISTS { $this ex:p ?v } }", True),
+        # a sub-select does not see a VALUES block outside it: each node is asked on its own
+        ("SELECT $this WHERE { { SELECT ?v WHERE { $this ex:p ?v } } }", False),
+        # without $this among the results, rows cannot be told apart by node
+        ("SELECT ?value WHERE { $this ex:p ?value }", False),
+    ],
+)
+def test_sparql_constraints_are_asked_for_many_nodes_at_once_only_where_that_means_the_same(
+    query: str, batched: bool
+) -> None:
+    text = compiled._batched(query)
+    assert (text is not None) == batched
+    if text is not None:
+        assert text.startswith(query[: query.index("{") + 1])
+        assert f"VALUES ?this {{ {compiled._NODES} }}" in text

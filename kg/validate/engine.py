@@ -196,6 +196,8 @@ class View:
         self.out, self.into = _index(added)
         self._own_subclassing = any(p == _SUBCLASS_OF for _, p, _ in added)
         self.focus: set[Node] | None = None  # the nodes a run was asked to check, if not all
+        # SPARQL rows asked for ahead, for all focus nodes at once: (constraint, node) -> rows
+        self.prefetched: dict[tuple[int, Node], list[dict[str, Node]]] = {}
         self._superclasses: dict[Node, frozenset[Node]] = {}
 
     def objects(self, s: Node, p: Node) -> list[Node]:
@@ -251,16 +253,19 @@ class View:
         solutions = self.base.store.query(
             text, prefixes=prefixes, substitutions={ox.Variable("this"): to_ox(this)}
         )
-        variables = [v.value for v in solutions.variables]
-        rows = []
-        for solution in solutions:
-            row = {}
-            for name in variables:
-                term = solution[name]
-                if term is not None:
-                    row[name] = from_ox(term)
-            rows.append(row)
-        return rows
+        return _rows(solutions)
+
+    def query_each(
+        self, batched: str, prefixes: dict[str, str], nodes: list[Node]
+    ) -> dict[Node, list[dict[str, Node]]]:
+        """The solutions of a batched query (see ``_batched``) for each of ``nodes``: one query
+        instead of one per node."""
+        values = " ".join(str(to_ox(n)) for n in nodes)
+        solutions = self.base.store.query(batched.replace(_NODES, values), prefixes=prefixes)
+        found: dict[Node, list[dict[str, Node]]] = {n: [] for n in nodes}
+        for row in _rows(solutions):
+            found[row["this"]].append(row)
+        return found
 
     def __enter__(self) -> View:
         store = self.base.store
@@ -272,6 +277,19 @@ class View:
         for quad in self._quads:
             self.base.store.remove(quad)
         self.base.run_done()
+
+
+def _rows(solutions: Any) -> list[dict[str, Node]]:
+    variables = [v.value for v in solutions.variables]
+    rows = []
+    for solution in solutions:
+        row = {}
+        for name in variables:
+            term = solution[name]
+            if term is not None:
+                row[name] = from_ox(term)
+        rows.append(row)
+    return rows
 
 
 def _merged(base: dict, own: dict, key: Node, p: Node) -> list[Node]:
@@ -355,6 +373,24 @@ class Sparql:
     prefixes: dict[str, str]
     messages: tuple[Literal, ...]
     deactivated: bool = False
+    # The query with a VALUES block for $this at the start of its WHERE clause, to ask for many
+    # focus nodes at once; None when that would not mean the same (sub-selects, $this not
+    # selected). Holds _NODES where the nodes go.
+    batched: str | None = None
+
+
+_NODES = "\x00nodes\x00"
+
+
+def _batched(text: str) -> str | None:
+    """``text`` with ``VALUES ?this { _NODES }`` opening its WHERE group, where that gives each
+    node the rows a run with $this pre-bound to it gives; else None."""
+    where = re.search(r"\bWHERE\s*\{", text, re.IGNORECASE)
+    selects = re.findall(r"\bSELECT\b", text, re.IGNORECASE)
+    projection = text[: where.start()] if where else ""
+    if where is None or len(selects) != 1 or not re.search(r"[?$]this\b", projection):
+        return None
+    return f"{text[: where.end()]} VALUES ?this {{ {_NODES} }} {text[where.end() :]}"
 
 
 class Engine:
@@ -396,10 +432,30 @@ class Engine:
                     for node in shape.all_targets(view):
                         findings.extend(self._run(shape, view, node))
             return findings
-        for node in focus:
-            for shape in self._shapes_targeting(view, node):
+        targeted = [(node, self._shapes_targeting(view, node)) for node in focus]
+        self._prefetch(view, targeted)
+        for node, shapes in targeted:
+            for shape in shapes:
                 findings.extend(self._run(shape, view, node))
         return findings
+
+    def _prefetch(self, view: View, targeted: list[tuple[Node, list[Shape]]]) -> None:
+        """Each batchable SPARQL constraint asked once for all the nodes its shape targets."""
+        nodes: dict[int, list[Node]] = defaultdict(list)
+        constraints: dict[int, Sparql] = {}
+        for node, shapes in targeted:
+            for shape in shapes:
+                if shape.deactivated:
+                    continue
+                for constraint in shape.sparql:
+                    if constraint.batched is not None and not constraint.deactivated:
+                        constraints[id(constraint)] = constraint
+                        nodes[id(constraint)].append(node)
+        for key, constraint in constraints.items():
+            assert constraint.batched is not None
+            found = view.query_each(constraint.batched, constraint.prefixes, nodes[key])
+            for node, rows in found.items():
+                view.prefetched[(key, node)] = rows
 
     def conforms(self, shape: Shape, view: View, node: Node) -> bool:
         """Whether ``node`` conforms to ``shape`` (for sh:or, sh:and, sh:not, sh:xone, sh:node).
@@ -434,7 +490,11 @@ class Engine:
         if constraint.deactivated:
             return
         seen: list[tuple] = []
-        for row in view.query(constraint.text, constraint.prefixes, focus):
+        rows = view.prefetched.get((id(constraint), focus))
+        if rows is None:
+            rows = view.query(constraint.text, constraint.prefixes, focus)
+        for row in rows:
+            row = dict(row)
             path = row.pop("path", None)
             value = row.pop("value", None)
             this = row.pop("this", None)
@@ -521,6 +581,7 @@ class Engine:
             self._prefixes(node),
             messages,
             g.value(node, SH.deactivated) == Literal(True),
+            _batched(str(text)),
         )
 
     def _prefixes(self, node: Node) -> dict[str, str]:
