@@ -7,7 +7,8 @@
 2. articles: the others go through `kg.batch.worker.process` (read, extract, map, validate,
    write the article's N-Quads to the cache) across all cores;
 3. dump: the new generation's `dataset.nq` is the static graphs and every article's cached
-   N-Quads, concatenated;
+   N-Quads, concatenated in id order: written during step 2 on a full build, copied from the
+   previous dump's unchanged spans on a rebuild;
 4. load: a full build bulk-loads that file into a new store; a build that changed few
    articles copies the live store (hard links) and replaces only their graphs;
 5. report: the per-article validation results merged into `validation.json`;
@@ -384,7 +385,7 @@ class _StreamedDump:
     each article's cached N-Quads in id order (the order `_write_dump` gives), each written as
     soon as every article before it is done. Records each entry's span in the manifest."""
 
-    def __init__(self, gen: Path | None, cache: Cache, manifest: Manifest, jobs: list[Job]):
+    def __init__(self, gen: Path | None, cache: Cache, manifest: Manifest, jobs: list[Job]) -> None:
         self.path = gen / load.DUMP_FILE if gen is not None else None
         self.cache, self.manifest = cache, manifest
         self.order = sorted(job.article_id for job in jobs)

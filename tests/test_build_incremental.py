@@ -18,7 +18,8 @@ from kg import validate
 from kg.batch.cache import CODE, Cache, Entry, Manifest
 from kg.batch.progress import Progress, wanted
 from kg.batch.worker import Job
-from kg.pipeline import _StreamedDump, build
+from kg.errors import KgError
+from kg.pipeline import _copy_range, _DumpReuse, _StreamedDump, build
 from kg.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -236,3 +237,34 @@ def test_a_full_builds_dump_is_written_in_id_order_whatever_order_the_articles_f
     for aid, entry in manifest.articles.items():  # each span holds its article's graph
         start, length = entry.span
         assert written[start : start + length] == f"<s:{aid}> <p:p> <o:o> <g:{aid}> .\n".encode()
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False], ids=["copy_file_range", "read-write"])
+def test_spans_of_the_previous_dump_are_copied_whole_with_or_without_the_kernels_copy(
+    tmp_path, monkeypatch, kernel_copy
+):
+    if not kernel_copy:  # another system, or a filesystem pair the kernel refuses
+        monkeypatch.setattr(os, "copy_file_range", _refuse, raising=False)
+    old = tmp_path / "old.nq"
+    old.write_bytes(b"".join(f"<s:{i}> <p:p> <o:o> .\n".encode() for i in range(1000)))
+    with old.open("rb") as source, (tmp_path / "new.nq").open("wb") as out:
+        out.write(b"# head\n")
+        assert _copy_range(source, out, 22, 44) == 44
+        out.write(b"# tail\n")
+    expected = b"# head\n" + old.read_bytes()[22:66] + b"# tail\n"
+    assert (tmp_path / "new.nq").read_bytes() == expected
+
+
+def _refuse(*_args: object) -> int:
+    raise OSError(18, "Invalid cross-device link")
+
+
+def test_a_previous_dump_shorter_than_its_manifest_says_stops_the_build_naming_it(tmp_path):
+    old = tmp_path / "dataset.nq"
+    old.write_bytes(b"<s:a> <p:p> <o:o> .\n")
+    manifest = Manifest()
+    with _DumpReuse(old, manifest) as reuse, (tmp_path / "new.nq").open("wb") as out:
+        reuse.size = 10_000  # the file shrank after its size was read
+        reuse.copy([0, 500], out)
+        with pytest.raises(KgError, match=f"{old}: the previous dump ends early"):
+            reuse.flush(out)

@@ -164,8 +164,13 @@ def process_one(job: Job) -> Outcome:
     except OSError as exc:
         return Outcome(job.article_id, "", error=(job.path, f"cannot read: {exc.strerror}", None))
     key = article_key(_state.dependencies, job.article_id, data, curation)
-    outcome = Outcome(job.article_id, key, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
-    outcome.curation = curation_digest(curation)
+    outcome = Outcome(
+        job.article_id,
+        key,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        curation=curation_digest(curation),
+    )
     cached = _state.cache.get(key)
     if cached is not None:
         outcome.quads, outcome.results, outcome.reused = cached["quads"], cached["results"], True
