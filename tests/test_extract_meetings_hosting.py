@@ -6,17 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
-from kg.extract import extract
-from kg.read import Article
-
-
-def run(ref, text: str, language: str, published: dt.date):
-    return extract(Article(id="t", text=text, language=language, published=published), ref)
-
-
-def meetings(record) -> list[list[str]]:
-    return [m.participants for m in record.meetings]
+from extraction import extract_text, meetings
 
 
 def test_hosts_named_after_a_polish_gathering_are_its_participants(ref):
@@ -25,7 +15,7 @@ def test_hosts_named_after_a_polish_gathering_are_its_participants(ref):
         "(13–14.02.2019) zgromadziła przedstawicieli 60 państw. Gospodarzami spotkania byli "
         "minister spraw zagranicznych Jacek Czaputowicz i sekretarz stanu USA Mike Pompeo."
     )
-    record = run(ref, text, "pl", dt.date(2019, 2, 15))
+    record = extract_text(ref, text, "pl", dt.date(2019, 2, 15))
     assert meetings(record) == [["jacek-czaputowicz", "mike-pompeo"]]
 
 
@@ -35,7 +25,7 @@ def test_chair_and_host_join_the_ministerial_meeting_before_them(ref):
         "Warszawie. Obradom przewodniczyła wysoka przedstawiciel UE Kaja Kallas, a gospodarzem "
         "był minister obrony narodowej Władysław Kosiniak-Kamysz."
     )
-    record = run(ref, text, "pl", dt.date(2025, 4, 10))
+    record = extract_text(ref, text, "pl", dt.date(2025, 4, 10))
     assert meetings(record) == [["kaja-kallas", "wladyslaw-kosiniak-kamysz"]]
 
 
@@ -45,7 +35,7 @@ def test_english_talks_hosted_by_officials_are_a_meeting_of_them(ref):
         "were hosted by Polish Foreign Minister Jacek Czaputowicz and US Secretary of State "
         "Mike Pompeo."
     )
-    record = run(ref, text, "en", dt.date(2019, 2, 15))
+    record = extract_text(ref, text, "en", dt.date(2019, 2, 15))
     assert meetings(record) == [["jacek-czaputowicz", "mike-pompeo"]]
 
 
@@ -55,7 +45,7 @@ def test_host_sentence_in_another_paragraph_is_not_joined(ref):
         "60 państw.\n\nGospodarzami byli minister spraw zagranicznych Jacek Czaputowicz i "
         "sekretarz stanu USA Mike Pompeo."
     )
-    assert meetings(run(ref, text, "pl", dt.date(2019, 2, 15))) == []
+    assert meetings(extract_text(ref, text, "pl", dt.date(2019, 2, 15))) == []
 
 
 @pytest.mark.parametrize(
@@ -74,7 +64,7 @@ def test_host_sentence_in_another_paragraph_is_not_joined(ref):
     ],
 )
 def test_a_coming_meeting_is_not_reported_as_held(ref, text, language):
-    assert meetings(run(ref, text, language, dt.date(2019, 3, 12))) == []
+    assert meetings(extract_text(ref, text, language, dt.date(2019, 3, 12))) == []
 
 
 def test_a_held_meeting_is_still_found_without_future_words(ref):
@@ -82,4 +72,4 @@ def test_a_held_meeting_is_still_found_without_future_words(ref):
         "NATO Secretary General Jens Stoltenberg took part in the meeting of NATO foreign "
         "ministers."
     )
-    assert meetings(run(ref, text, "en", dt.date(2019, 3, 12))) == [["jens-stoltenberg"]]
+    assert meetings(extract_text(ref, text, "en", dt.date(2019, 3, 12))) == [["jens-stoltenberg"]]

@@ -5,20 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kg.extract import extract
-from kg.read import Article
-
-
-def run(ref, text: str, language: str, published: dt.date):
-    return extract(Article(id="t", text=text, language=language, published=published), ref)
-
-
-def meetings(record) -> list[list[str]]:
-    return [m.participants for m in record.meetings]
-
-
-def reported(record) -> list[tuple[str, str]]:
-    return [(s.speaker, s.quote) for s in record.statements if not s.direct]
+from extraction import extract_text, meetings, reported
 
 
 def test_head_of_a_states_diplomacy_is_its_foreign_minister(ref):
@@ -27,7 +14,7 @@ def test_head_of_a_states_diplomacy_is_its_foreign_minister(ref):
         "Ukraine's Minister of Foreign Affairs Dmytro Kuleba also came. On Wednesday, the head "
         "of Polish diplomacy met Romania's Minister of Foreign Affairs Bogdan Aurescu."
     )
-    record = run(ref, text, "en", dt.date(2022, 12, 1))
+    record = extract_text(ref, text, "en", dt.date(2022, 12, 1))
     assert ["bogdan-aurescu", "zbigniew-rau"] in meetings(record)
     assert ["bogdan-aurescu", "dmytro-kuleba"] not in meetings(record)
 
@@ -38,7 +25,7 @@ def test_szef_mon_without_a_state_is_the_polish_defence_minister(ref):
         "Minister obrony Niemiec Boris Pistorius zapowiedział ćwiczenia. "
         "W środę szef MON rozmawiał z minister obrony Litwy Dovile Sakaliene."
     )
-    record = run(ref, text, "pl", dt.date(2025, 4, 10))
+    record = extract_text(ref, text, "pl", dt.date(2025, 4, 10))
     assert meetings(record) == [["dovile-sakaliene", "wladyslaw-kosiniak-kamysz"]]
 
 
@@ -48,7 +35,7 @@ def test_a_post_stands_for_the_official_holding_it_not_for_another_of_that_state
         "Kosiniak-Kamysz. Prezydent Andrzej Duda przemawiał w środę. Jak poinformował szef MON, "
         "rozmowa dotyczyła dostaw śmigłowców Apache."
     )
-    record = run(ref, text, "pl", dt.date(2024, 7, 12))
+    record = extract_text(ref, text, "pl", dt.date(2024, 7, 12))
     assert reported(record) == [
         ("wladyslaw-kosiniak-kamysz", "rozmowa dotyczyła dostaw śmigłowców Apache.")
     ]
@@ -59,7 +46,7 @@ def test_foreign_post_in_polish_is_not_given_to_an_official_named_without_a_stat
         "Do Weimaru przyjechał minister Witold Waszczykowski. Zdaniem szefa francuskiej "
         "dyplomacji Francja, Niemcy i Polska powinny wspólnie przygotować propozycje."
     )
-    record = run(ref, text, "pl", dt.date(2016, 8, 29))
+    record = extract_text(ref, text, "pl", dt.date(2016, 8, 29))
     assert all(s.speaker != "witold-waszczykowski" for s in record.statements)
 
 
@@ -68,7 +55,7 @@ def test_state_inside_a_post_cue_is_the_state_of_the_post(ref):
         "Gospodarzem był sekretarz stanu USA Mike Pompeo. „Iran musi się zmienić” - "
         "powiedział amerykański sekretarz stanu."
     )
-    record = run(ref, text, "pl", dt.date(2019, 2, 15))
+    record = extract_text(ref, text, "pl", dt.date(2019, 2, 15))
     pompeo = record.entity("Official", "mike-pompeo")
     assert pompeo is not None and pompeo.state == "US"
     assert [(s.speaker, s.quote) for s in record.statements if s.direct] == [
@@ -82,6 +69,6 @@ def test_polish_leader_stands_for_the_head_of_state(ref):
         "prezydentem USA Donaldem Trumpem polski przywódca zadeklarował, że Polska jest gotowa "
         "zapłacić za bazę."
     )
-    record = run(ref, text, "pl", dt.date(2018, 9, 20))
+    record = extract_text(ref, text, "pl", dt.date(2018, 9, 20))
     assert ("andrzej-duda", "Polska jest gotowa zapłacić za bazę.") in reported(record)
     assert ["andrzej-duda", "donald-trump"] in meetings(record)

@@ -4,17 +4,16 @@ name, get the English spelling as their label (and so one key across languages).
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
+from extraction import extract_text
 
-from kg.extract import extract
 from kg.extract.lexicon import load_lexicon
 from kg.extract.romanise import english_spelling, romanisation_for
-from kg.read import Article
 
-
-def run(ref, text: str, language: str = "pl", published: dt.date | None = dt.date(2018, 9, 20)):
-    return extract(Article(id="t", text=text, language=language, published=published), ref)
+# Polish articles of a day in 2018 unless a test says otherwise
+run = partial(extract_text, language="pl", published=dt.date(2018, 9, 20))
 
 
 def official_labels(record) -> dict[str, str]:
