@@ -56,14 +56,11 @@ STOP_GRACE_S = 5.0
 
 
 @dataclass
-class RunningServer:
-    """A started Oxigraph server: `url` is the SPARQL endpoint, `base_url` the query UI."""
+class _Address:
+    """A server on HOST:PORT: `url` is its SPARQL endpoint, `base_url` its query UI."""
 
     host: str
     port: int
-    process: subprocess.Popen[bytes]
-    _output: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=40))
-    _reader: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
@@ -72,6 +69,15 @@ class RunningServer:
     @property
     def url(self) -> str:
         return self.base_url + "query"
+
+
+@dataclass
+class RunningServer(_Address):
+    """A started Oxigraph server: `url` is the SPARQL endpoint, `base_url` the query UI."""
+
+    process: subprocess.Popen[bytes]
+    _output: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=40))
+    _reader: threading.Thread | None = None
 
     def output(self) -> str:
         """The server's last lines of output (stdout and stderr), for error messages."""
@@ -305,22 +311,12 @@ _CONTENT_TYPES = {
 
 
 @dataclass
-class Endpoint:
+class Endpoint(_Address):
     """`kg serve`'s endpoint: the proxy on HOST:PORT in front of the Oxigraph server."""
 
-    host: str
-    port: int
     oxigraph: RunningServer
     proxy: DocsProxy
     retiring: list[RunningServer] = field(default_factory=list)  # replaced by a reload
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{_url_host(self.host)}:{self.port}/"
-
-    @property
-    def url(self) -> str:
-        return self.base_url + "query"
 
     @property
     def docs_url(self) -> str:
