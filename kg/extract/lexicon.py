@@ -63,52 +63,62 @@ def _words(data: dict[str, Any], key: str) -> list[str]:
     return [str(w) for w in data.get(key) or []]
 
 
+def _folded(data: dict[str, Any], key: str) -> list[str]:
+    """The words under ``key``, folded (lower case, no diacritics) as text is compared."""
+    return [fold(w) for w in _words(data, key)]
+
+
+def _folded_numbers(data: dict[str, Any], key: str) -> dict[str, int]:
+    """The word -> number table under ``key`` (weekdays, months, ...), its words folded."""
+    return {fold(k): int(v) for k, v in (data.get(key) or {}).items()}
+
+
 @cache
 def load_lexicon(language: str) -> Lexicon:
     data = safe_yaml((LEXICON_DIR / f"{language}.yaml").read_text(encoding="utf-8"))
     return Lexicon(
         language=language,
-        speech_verbs=frozenset(fold(w) for w in _words(data, "speech_verbs")),
-        bare_report_verbs=frozenset(fold(w) for w in _words(data, "bare_report_verbs")),
-        reported_markers=tuple(fold(w) for w in _words(data, "reported_markers")),
+        speech_verbs=frozenset(_folded(data, "speech_verbs")),
+        bare_report_verbs=frozenset(_folded(data, "bare_report_verbs")),
+        reported_markers=tuple(_folded(data, "reported_markers")),
         that=frozenset(w.lower() for w in _words(data, "that")),
-        meeting_cues=tuple(fold(w) for w in _words(data, "meeting_cues")),
-        multilateral_cues=tuple(fold(w) for w in _words(data, "multilateral_cues")),
-        call_cues=tuple(fold(w) for w in _words(data, "call_cues")),
-        subject_pronouns=frozenset(fold(w) for w in _words(data, "subject_pronouns")),
-        object_markers=frozenset(fold(w) for w in _words(data, "object_markers")),
-        post_nouns=frozenset(fold(w) for w in _words(data, "post_nouns")),
-        weekdays={fold(k): int(v) for k, v in (data.get("weekdays") or {}).items()},
-        months={fold(k): int(v) for k, v in (data.get("months") or {}).items()},
-        relative_days={fold(k): int(v) for k, v in (data.get("relative_days") or {}).items()},
-        multi_day={fold(k): int(v) for k, v in (data.get("multi_day") or {}).items()},
-        ending_words=tuple(fold(w) for w in _words(data, "ending_words")),
+        meeting_cues=tuple(_folded(data, "meeting_cues")),
+        multilateral_cues=tuple(_folded(data, "multilateral_cues")),
+        call_cues=tuple(_folded(data, "call_cues")),
+        subject_pronouns=frozenset(_folded(data, "subject_pronouns")),
+        object_markers=frozenset(_folded(data, "object_markers")),
+        post_nouns=frozenset(_folded(data, "post_nouns")),
+        weekdays=_folded_numbers(data, "weekdays"),
+        months=_folded_numbers(data, "months"),
+        relative_days=_folded_numbers(data, "relative_days"),
+        multi_day=_folded_numbers(data, "multi_day"),
+        ending_words=tuple(_folded(data, "ending_words")),
         abbreviations=frozenset(_words(data, "abbreviations")),
         debris=frozenset(w.lower() for w in _words(data, "debris")),
         institutions={str(k): str(v) for k, v in (data.get("institutions") or {}).items()},
         not_names=frozenset(_words(data, "not_names")),
-        particles=frozenset(fold(w) for w in _words(data, "particles")),
+        particles=frozenset(_folded(data, "particles")),
         counterpart_nouns=tuple(_words(data, "counterpart_nouns")),
-        former_words=frozenset(fold(w) for w in _words(data, "former_words")),
-        determiners=frozenset(fold(w) for w in _words(data, "determiners")),
-        portfolio_markers=tuple(fold(w) for w in _words(data, "portfolio_markers")),
-        organisation_words=frozenset(fold(w) for w in _words(data, "organisation_words")),
-        bare_clause_verbs=frozenset(fold(w) for w in _words(data, "bare_clause_verbs")),
-        speech_participles=frozenset(fold(w) for w in _words(data, "speech_participles")),
-        as_markers=frozenset(fold(w) for w in _words(data, "as_markers")),
-        relative_pronouns=frozenset(fold(w) for w in _words(data, "relative_pronouns")),
-        coordinators=frozenset(fold(w) for w in _words(data, "coordinators")),
-        adverbial_words=frozenset(fold(w) for w in _words(data, "adverbial_words")),
-        not_public_words=frozenset(fold(w) for w in _words(data, "not_public_words")),
+        former_words=frozenset(_folded(data, "former_words")),
+        determiners=frozenset(_folded(data, "determiners")),
+        portfolio_markers=tuple(_folded(data, "portfolio_markers")),
+        organisation_words=frozenset(_folded(data, "organisation_words")),
+        bare_clause_verbs=frozenset(_folded(data, "bare_clause_verbs")),
+        speech_participles=frozenset(_folded(data, "speech_participles")),
+        as_markers=frozenset(_folded(data, "as_markers")),
+        relative_pronouns=frozenset(_folded(data, "relative_pronouns")),
+        coordinators=frozenset(_folded(data, "coordinators")),
+        adverbial_words=frozenset(_folded(data, "adverbial_words")),
+        not_public_words=frozenset(_folded(data, "not_public_words")),
         romanisations=tuple(_romanisation(r) for r in data.get("romanisations") or []),
         post_cues={
             str(k): tuple(_words(data["post_cues"], k)) for k in data.get("post_cues") or {}
         },
         home_state=data.get("home_state"),
         home_institutions=frozenset(_words(data, "home_institutions")),
-        future_markers=tuple(fold(w) for w in _words(data, "future_markers")),
-        host_cues=tuple(fold(w) for w in _words(data, "host_cues")),
-        gathering_nouns=tuple(fold(w) for w in _words(data, "gathering_nouns")),
+        future_markers=tuple(_folded(data, "future_markers")),
+        host_cues=tuple(_folded(data, "host_cues")),
+        gathering_nouns=tuple(_folded(data, "gathering_nouns")),
     )
 
 
