@@ -65,7 +65,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import load
+from kg import load, sparqltext
 from kg.errors import InputError, KgError, UsageError
 
 DKG = "https://w3id.org/dkg/ontology#"
@@ -128,34 +128,13 @@ _PAGING_TAIL = re.compile(
     re.IGNORECASE,
 )
 
-# Tokens that matter when looking for the WHERE clause: comments, strings and IRIs are skipped
-# so that a "WHERE" or "{" inside them is never taken for the real one.
-_WHERE_SCAN = re.compile(
-    r"""
-      (?P<comment>\#[^\n]*)
-    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-                |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<where>(?<![\w?$:])WHERE\b)
-    | (?P<brace>\{)
-    """,
-    re.VERBOSE | re.IGNORECASE,
-)
-
 # Tokens that matter when looking for SERVICE blocks: the keyword, its IRI and the braces.
-_SERVICE_SCAN = re.compile(
-    r"""
-      (?P<comment>\#[^\n]*)
-    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-                |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<service>(?<![\w?$:])SERVICE\b)
-    | (?P<silent>(?<![\w?$:])SILENT\b)
-    | (?P<open>\{)
-    | (?P<close>\})
-    | (?P<other>[^\s#"'<{}]+|<)
-    """,
-    re.VERBOSE | re.IGNORECASE,
+_SERVICE_SCAN = sparqltext.scanner(
+    sparqltext.keyword("SERVICE"),
+    sparqltext.keyword("SILENT"),
+    r"(?P<open>\{)",
+    r"(?P<close>\})",
+    r"(?P<other>[^\s#\"'<{}]+|<)",
 )
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -451,13 +430,10 @@ def _with_paging(saved: SavedQuery, bound: Mapping[str, Term]) -> str:
 
 def _where_position(text: str, path: Path) -> int:
     """The index just after the `{` that opens the query's (outermost) WHERE clause."""
-    seen_where = False
-    for match in _WHERE_SCAN.finditer(text):
-        if match.lastgroup == "where":
-            seen_where = True
-        elif match.lastgroup == "brace" and seen_where:
-            return match.end()
-    raise InputError(path, "no `WHERE {` found: saved queries spell out WHERE")
+    at = sparqltext.where_open(text)
+    if at is None:
+        raise InputError(path, "no `WHERE {` found: saved queries spell out WHERE")
+    return at
 
 
 # ----------------------------------------------------------------------------------------------

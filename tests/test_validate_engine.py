@@ -249,3 +249,19 @@ def test_sparql_constraints_are_asked_for_many_nodes_at_once_only_where_that_mea
     if text is not None:
         assert text.startswith(query[: query.index("{") + 1])
         assert f"VALUES ?this {{ {compiled._NODES} }}" in text
+
+
+def test_a_where_or_select_in_a_comment_or_string_is_not_taken_for_the_querys_own() -> None:
+    query = '# finds nodes WHERE { ... }, SELECT them\nSELECT $this WHERE { $this ex:p "WHERE {" }'
+    text = compiled._batched(query)
+    assert text is not None
+    assert text.index("VALUES ?this") == query.index("WHERE { $this") + len("WHERE {") + 1
+
+
+def test_a_batched_query_whose_rows_do_not_say_their_node_is_left_to_the_run_per_node() -> None:
+    data = Graph().parse(data="<http://ex/a> <http://ex/p> 1 .", format="turtle")
+    text = "SELECT ?v # not ?this\nWHERE { $this <http://ex/p> ?v }"
+    batched = compiled._batched(text)
+    assert batched is not None  # the comment fools the text check; the results do not
+    with compiled.Base(data).overlay(()) as view:
+        assert view.query_each(batched, {}, [URIRef("http://ex/a")]) is None

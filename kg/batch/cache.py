@@ -37,6 +37,7 @@ CODE = (
     "reference.py",
     "map.py",
     "rdfterms.py",
+    "sparqltext.py",
     "validate/*.py",
     "curate.py",
     "batch/worker.py",

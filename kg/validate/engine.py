@@ -33,6 +33,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
+from kg import sparqltext
+
 # The parameters a shape may carry; any other sh: predicate on a shape makes it unsupported.
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
 _DESCRIPTIVE = (SH.message, SH.severity, SH.name, SH.description, SH.order, SH.group)
@@ -257,11 +259,13 @@ class View:
 
     def query_each(
         self, batched: str, prefixes: dict[str, str], nodes: list[Node]
-    ) -> dict[Node, list[dict[str, Node]]]:
+    ) -> dict[Node, list[dict[str, Node]]] | None:
         """The solutions of a batched query (see ``_batched``) for each of ``nodes``: one query
-        instead of one per node."""
+        instead of one per node. None when the query does not select $this."""
         values = " ".join(str(to_ox(n)) for n in nodes)
         solutions = self.base.store.query(batched.replace(_NODES, values), prefixes=prefixes)
+        if ox.Variable("this") not in solutions.variables:
+            return None  # rows that do not say their node: asked node by node instead
         found: dict[Node, list[dict[str, Node]]] = {n: [] for n in nodes}
         for row in _rows(solutions):
             found[row["this"]].append(row)
@@ -384,13 +388,14 @@ _NODES = "\x00nodes\x00"
 
 def _batched(text: str) -> str | None:
     """``text`` with ``VALUES ?this { _NODES }`` opening its WHERE group, where that gives each
-    node the rows a run with $this pre-bound to it gives; else None."""
-    where = re.search(r"\bWHERE\s*\{", text, re.IGNORECASE)
-    selects = re.findall(r"\bSELECT\b", text, re.IGNORECASE)
-    projection = text[: where.start()] if where else ""
-    if where is None or len(selects) != 1 or not re.search(r"[?$]this\b", projection):
+    node the rows a run with $this pre-bound to it gives: one SELECT (a sub-select would not see
+    the block) that selects $this; else None."""
+    at = sparqltext.where_open(text)
+    if at is None or sparqltext.select_count(text) != 1:
         return None
-    return f"{text[: where.end()]} VALUES ?this {{ {_NODES} }} {text[where.end() :]}"
+    if not re.search(r"[?$]this\b", text[:at]):
+        return None  # $this not selected (View.query_each checks the results again)
+    return f"{text[:at]} VALUES ?this {{ {_NODES} }} {text[at:]}"
 
 
 class Engine:
@@ -454,7 +459,7 @@ class Engine:
         for key, constraint in constraints.items():
             assert constraint.batched is not None
             found = view.query_each(constraint.batched, constraint.prefixes, nodes[key])
-            for node, rows in found.items():
+            for node, rows in (found or {}).items():
                 view.prefetched[(key, node)] = rows
 
     def conforms(self, shape: Shape, view: View, node: Node) -> bool:

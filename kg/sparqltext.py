@@ -1,0 +1,47 @@
+"""Places in SPARQL text, found without being fooled by a comment, a string or an IRI that
+holds the same word: where the WHERE clause opens (for a VALUES block), how many SELECTs a
+query has, where its SERVICE blocks are. Used by kg.query (saved queries) and kg.validate
+(the SPARQL constraints of the shapes); it imports nothing of the project."""
+
+from __future__ import annotations
+
+import re
+
+# What a scan steps over whole, so that nothing inside it is taken for a keyword or a brace.
+_SKIPPED = r"""
+      (?P<comment>\#[^\n]*)
+    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+                |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+"""
+
+
+def keyword(name: str) -> str:
+    """A scan alternative for the keyword ``name`` (a group of that name, in lower case)."""
+    return rf"(?P<{name.lower()}>(?<![\w?$:]){name}\b)"
+
+
+def scanner(*alternatives: str) -> re.Pattern[str]:
+    """A pattern that finds ``alternatives`` (named groups) outside comments, strings, IRIs."""
+    return re.compile(
+        _SKIPPED + "".join(f"    | {a}\n" for a in alternatives), re.VERBOSE | re.IGNORECASE
+    )
+
+
+_WHERE_SCAN = scanner(keyword("WHERE"), keyword("SELECT"), r"(?P<brace>\{)")
+
+
+def where_open(text: str) -> int | None:
+    """The index just after the `{` that opens the query's (outermost) WHERE clause."""
+    seen_where = False
+    for match in _WHERE_SCAN.finditer(text):
+        if match.lastgroup == "where":
+            seen_where = True
+        elif match.lastgroup == "brace" and seen_where:
+            return match.end()
+    return None
+
+
+def select_count(text: str) -> int:
+    """How many SELECTs the query has: more than one means sub-selects."""
+    return sum(match.lastgroup == "select" for match in _WHERE_SCAN.finditer(text))
