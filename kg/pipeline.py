@@ -6,15 +6,18 @@
    whose bytes and dependencies are unchanged keeps its cached output;
 2. articles: the others go through `kg.batch.worker.process` (read, extract, map, validate,
    write the article's N-Quads to the cache) across all cores;
-3. dump: the new generation's `dataset.nq` is the static graphs and every article's cached
-   N-Quads, concatenated in id order: written during step 2 on a full build, copied from the
-   previous dump's unchanged spans on a rebuild;
-4. load: a full build bulk-loads that file into a new store; a build that changed few
-   articles copies the live store (hard links) and replaces only their graphs;
-5. report: the per-article validation results merged into `validation.json`;
-6. switch: the new generation becomes live in one atomic rename (kg.load).
+3. statistics: the previous build's tally (kg.statistics) less the contributions of the
+   changed and removed articles, plus those of the new and changed ones, as one graph;
+4. dump: the new generation's `dataset.nq` is the static graphs, every article's cached
+   N-Quads in id order, then the statistics graph: written during step 2 on a full build,
+   copied from the previous dump's unchanged spans on a rebuild;
+5. load: a full build bulk-loads that file into a new store; a build that changed few
+   articles copies the live store (hard links) and replaces only their graphs and the
+   statistics graph;
+6. report: the per-article validation results merged into `validation.json`;
+7. switch: the new generation becomes live in one atomic rename (kg.load).
 
-Nothing the live store or dump depends on is written before step 6, and all of it runs under
+Nothing the live store or dump depends on is written before step 7, and all of it runs under
 the build lock, so a killed build leaves the previous store whole and a second build refuses.
 """
 
@@ -33,7 +36,7 @@ from typing import Any, BinaryIO
 import pyoxigraph as ox
 from rdflib import Dataset
 
-from kg import batch, curate, load, map, rdfterms, validate
+from kg import batch, curate, load, map, rdfterms, statistics, validate
 from kg.batch.cache import (
     Cache,
     Entry,
@@ -55,6 +58,7 @@ EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 # store; fewer are replaced in a copy of the live store.
 INCREMENTAL_MAX_ARTICLES = 5000
 INCREMENTAL_MAX_SHARE = 0.2
+STATISTICS_FILE = "statistics.nq"  # the statistics graph, while an incremental load adds it
 
 
 @dataclass
@@ -156,6 +160,8 @@ class _Build:
         self.clock = time.perf_counter()
         self.started = self.clock
         self.curation_dir: Path | None = None
+        self.tally = statistics.Tally()
+        self.previous_articles: dict[str, Entry] = {}
 
     def lap(self, step: str) -> None:
         now = time.perf_counter()
@@ -180,6 +186,9 @@ class _Build:
     ) -> BuildResult:
         if previous is not None and previous.dependencies != deps:
             previous = None  # code or reference data changed: nothing can be reused
+        if previous is not None:
+            self.tally = statistics.Tally.from_json(previous.statistics)
+            self.previous_articles = previous.articles
         static = _static_entry(self.cache, deps, self.reference_dir)
         manifest = Manifest(deps, deps, static["quads"], static["results"])
         jobs = self._plan(files, deps, previous, manifest)
@@ -189,11 +198,13 @@ class _Build:
         gen = load.new_generation(self.out_dir) if previous is None else None
         with _StreamedDump(gen, self.cache, manifest, jobs) as dump:
             self._process(jobs, deps, manifest, dump)
+            stats = self._statistics(previous, manifest)
+            dump.finish(stats)
         self.lap("articles")
         self.result.articles = sorted(manifest.articles)
         self.result.quads = manifest.quads
         self.result.report = _report(manifest)
-        self._publish(live, previous, manifest, gen)
+        self._publish(live, previous, manifest, gen, stats)
         self.result.seconds["total"] = time.perf_counter() - self.started
         return self.result
 
@@ -277,10 +288,40 @@ class _Build:
             outcome.results,
             outcome.curation,
         )
+        before = self.previous_articles.get(outcome.article_id)
+        if before is None or before.key != outcome.key:  # else counted in the previous tally
+            self.tally.add(outcome.statistics)
         if outcome.reused:
             self.result.reused += 1
         else:
             self.result.processed += 1
+
+    def _statistics(self, previous: Manifest | None, manifest: Manifest) -> bytes:
+        """The new generation's statistics graph as N-Quads. The tally started from the
+        previous build's and the new outcomes were added as they came in; what the changed and
+        removed articles added to the previous tally is taken out here, from their old cache
+        entries (when one is gone, the tally is summed again from every current entry)."""
+        if previous is not None:
+            changed, removed = _changes(previous, manifest)
+            for aid in [a for a in changed if a in previous.articles] + removed:
+                cached = self.cache.get(previous.articles[aid].key)
+                if cached is None:
+                    self.tally = self._tally_from_cache(manifest)
+                    break
+                self.tally.subtract(cached["statistics"])
+        quads = statistics.quads(self.tally)
+        manifest.statistics = self.tally.to_json()
+        manifest.statistics_quads = len(quads)
+        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+
+    def _tally_from_cache(self, manifest: Manifest) -> statistics.Tally:
+        tally = statistics.Tally()
+        for aid, entry in manifest.articles.items():
+            cached = self.cache.get(entry.key)
+            if cached is None:
+                raise KgError(f"{self.cache.nquads(entry.key)}: the cache entry of {aid} is gone")
+            tally.add(cached["statistics"])
+        return tally
 
     def _publish(
         self,
@@ -288,14 +329,14 @@ class _Build:
         previous: Manifest | None,
         manifest: Manifest,
         gen: Path | None,
+        stats: bytes,
     ) -> None:
         """Write the new generation (dump, store, report, manifest) and switch to it.
 
-        ``gen``: the generation whose dump was written while the articles were processed.
+        ``gen``: the generation whose dump was written while the articles were processed;
+        ``stats``: the statistics graph as N-Quads.
         """
-        old = previous.articles if previous else {}
-        changed = [a for a, e in manifest.articles.items() if a not in old or old[a].key != e.key]
-        removed = [a for a in old if a not in manifest.articles]
+        changed, removed = _changes(previous, manifest)
         self.result.removed = len(removed)
         if live is not None and previous is not None and not changed and not removed:
             self.result.store_update = "unchanged"
@@ -303,7 +344,7 @@ class _Build:
         if gen is None:
             gen = load.new_generation(self.out_dir)
             old_dump = live / load.DUMP_FILE if live is not None and previous is not None else None
-            self._write_dump(gen / load.DUMP_FILE, manifest, previous, old_dump)
+            self._write_dump(gen / load.DUMP_FILE, manifest, stats, previous, old_dump)
         self.lap("dump")
         touched = len(changed) + len(removed)
         small = touched <= min(
@@ -311,12 +352,15 @@ class _Build:
         )
         if live is not None and previous is not None and small and load.store_path(live).is_dir():
             self.result.store_update = "incremental"
+            stats_file = gen / STATISTICS_FILE
+            stats_file.write_bytes(stats)
             load.update_copy(
                 load.store_path(live),
                 gen / load.STORE_DIR,
-                [map.article_iri(a) for a in changed + removed],
-                [self.cache.nquads(manifest.articles[a].key) for a in changed],
+                [map.article_iri(a) for a in changed + removed] + [statistics.GRAPH],
+                [self.cache.nquads(manifest.articles[a].key) for a in changed] + [stats_file],
             )
+            stats_file.unlink()
         else:
             self.result.store_update = "bulk load"
             load.bulk_load(gen / load.STORE_DIR, gen / load.DUMP_FILE)
@@ -335,10 +379,12 @@ class _Build:
         self,
         path: Path,
         manifest: Manifest,
+        stats: bytes,
         previous: Manifest | None = None,
         old_dump: Path | None = None,
     ) -> None:
-        """OUT/dataset.nq: the reference graph, then each article's graph in id order.
+        """OUT/dataset.nq: the reference graph, each article's graph in id order, then the
+        statistics graph (``stats``).
 
         What the previous generation's dump already holds unchanged is copied from it in long
         runs (each entry's span is in the manifest); only new entries are read from the cache,
@@ -371,6 +417,7 @@ class _Build:
                 same = before is not None and before.key == entry.key
                 entry.span = place(entry.key, before.span if same and before else None)
             reuse.flush(out)
+            out.write(stats)
 
     def _tidy_cache(self, previous: Manifest | None, manifest: Manifest) -> None:
         keep = {e.key for e in manifest.articles.values()} | {manifest.static_key}
@@ -403,6 +450,11 @@ class _StreamedDump:
     def __exit__(self, *_exc: object) -> None:
         if self.out is not None:
             self.out.close()
+
+    def finish(self, stats: bytes) -> None:
+        """The statistics graph, last, once every article is written."""
+        if self.out is not None:
+            self.out.write(stats)
 
     def done(self, article_id: str) -> None:
         """``article_id`` is processed (into the manifest, or skipped for an error)."""
@@ -490,6 +542,14 @@ def _copy_range(source: BinaryIO, out: BinaryIO, start: int, length: int) -> int
         out.write(block)
         copied += len(block)
     return copied
+
+
+def _changes(previous: Manifest | None, manifest: Manifest) -> tuple[list[str], list[str]]:
+    """The articles whose output is new or changed since ``previous``, and those removed."""
+    old = previous.articles if previous else {}
+    changed = [a for a, e in manifest.articles.items() if a not in old or old[a].key != e.key]
+    removed = [a for a in old if a not in manifest.articles]
+    return changed, removed
 
 
 def _report(manifest: Manifest) -> validate.ValidationReport:

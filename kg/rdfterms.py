@@ -14,6 +14,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 REFERENCE_GRAPH = RESOURCE + "graph/reference"
 ONTOLOGY_GRAPH = RESOURCE + "graph/ontology"
 SHAPES_GRAPH = RESOURCE + "graph/shapes"
+STATISTICS_GRAPH = RESOURCE + "graph/statistics"
 
 # Characters that may not appear in an IRIREF (Turtle, N-Triples, SPARQL).
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')

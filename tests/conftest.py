@@ -11,12 +11,19 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from kg import statistics
 from kg.reference import Reference, load_reference
 from kg.serve import RunningServer, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_GRAPH = Path(__file__).parent / "fixtures" / "graph" / "sample.trig"
 WIKIDATA_FIXTURES = Path(__file__).parent / "fixtures" / "wikidata"
+
+
+def fixture_graph_quads() -> list[ox.Quad]:
+    """tests/fixtures/graph/sample.trig with its statistics graph (kg.statistics)."""
+    quads = list(ox.parse(path=str(FIXTURE_GRAPH)))
+    return quads + statistics.quads(statistics.tally_of_quads(quads))
 
 
 @pytest.fixture(scope="session")
@@ -27,10 +34,11 @@ def ref() -> Reference:
 
 @pytest.fixture(scope="session")
 def built_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A build folder (OUT) whose OUT/store holds tests/fixtures/graph/sample.trig."""
+    """A build folder (OUT) whose OUT/store holds tests/fixtures/graph/sample.trig and, as
+    `kg build` writes it, the statistics graph of those articles."""
     out = tmp_path_factory.mktemp("build")
     store = ox.Store(str(out / "store"))
-    store.load(path=str(FIXTURE_GRAPH))
+    store.extend(fixture_graph_quads())
     store.flush()
     del store  # closes the store: readers open it read-only next
     return out

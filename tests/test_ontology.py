@@ -47,6 +47,9 @@ PROPERTIES = {
     "organizer", "meetingKind", "reportedIn", "speaker", "quote", "isDirectQuote",
     "holdsPosition", "post", "postOf", "postKind", "citizenOf", "isoCode", "memberState",
     "evidence", "startOffset", "endOffset", "confidence", "inArticle", "curated",
+    # statistics (RDF Data Cube dimensions and measures)
+    "countedEntity", "firstState", "secondState", "meetingPlace", "articleCount",
+    "meetingCount", "firstDate", "lastDate",
 }  # fmt: skip
 # The only Wikidata classes the ontology may point at (verified by hand).
 WIKIDATA_MATCHES = {

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
+from conftest import fixture_graph_quads
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from kg.serve import free_port
@@ -22,9 +23,9 @@ from kg.serve import free_port
 pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[1]
-# Every quad of the fixture: the union default graph shows each (a triple asserted in two graphs
-# counts twice).
-FIXTURE_TRIPLES = len(list(ox.parse(path=str(ROOT / "tests/fixtures/graph/sample.trig"))))
+# Every quad of the fixture store (sample.trig and its statistics graph): the union default graph
+# shows each (a triple asserted in two graphs counts twice).
+FIXTURE_TRIPLES = len(fixture_graph_quads())
 
 
 class ServeProcess:

@@ -7,8 +7,10 @@ and the code of the stages). Entries are immutable and named by key, so a build 
 way leaves only complete entries (written aside and renamed) that a later build may reuse.
 
 The manifest (one per generation, see kg.load) lists per article: source path, size, mtime,
-key, quad count and validation results. A rebuild compares the articles on disk with the live
-manifest: same size and mtime -> same key without reading the file; else the bytes are hashed.
+key, quad count and validation results, and the build's statistics tally (kg.statistics; each
+article's contribution to it is in its cache entry). A rebuild compares the articles on disk
+with the live manifest: same size and mtime -> same key without reading the file; else the
+bytes are hashed.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from kg.extract import EXTRACTOR_VERSION
 PACKAGE = Path(__file__).resolve().parents[1]
 REPO_ROOT = PACKAGE.parent
 CACHE_DIR = ".cache"
-FORMAT = 3  # bump when the cached files or the manifest change shape
+FORMAT = 4  # bump when the cached files or the manifest change shape
 CODE = (
     "extract/*.py",
     "read.py",
@@ -38,6 +40,7 @@ CODE = (
     "map.py",
     "rdfterms.py",
     "sparqltext.py",
+    "statistics.py",
     "validate/*.py",
     "curate.py",
     "batch/worker.py",
@@ -96,7 +99,7 @@ class Cache:
         return found
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The cached outcome of `key` (quads, results), or None when there is none."""
+        """The cached outcome of `key` (quads, results, statistics), or None when there is none."""
         try:
             with self.nquads(key).open("rb") as entry:
                 header = entry.readline()
@@ -184,10 +187,14 @@ class Manifest:
     static_results: list[dict[str, Any]] = field(default_factory=list)
     articles: dict[str, Entry] = field(default_factory=dict)
     static_span: list[int] = field(default_factory=list)  # [offset, length] in the dump
+    # The build's kg.statistics.Tally (Tally.to_json) and the quads of its graph.
+    statistics: list[list[Any]] = field(default_factory=list)
+    statistics_quads: int = 0
 
     @property
     def quads(self) -> int:
-        return self.static_quads + sum(e.quads for e in self.articles.values())
+        articles = sum(e.quads for e in self.articles.values())
+        return self.static_quads + articles + self.statistics_quads
 
     def to_json(self) -> bytes:
         # The manifest of a 100k-article build is ~17 MB, read and written by every rebuild;
@@ -206,6 +213,7 @@ class Manifest:
                     "results": self.static_results,
                     "span": self.static_span,
                 },
+                "statistics": {"quads": self.statistics_quads, "tally": self.statistics},
                 "articles": {
                     aid: [e.path, e.size, e.mtime_ns, e.key, e.quads, e.results, e.curation, e.span]
                     for aid, e in sorted(self.articles.items())
@@ -235,6 +243,8 @@ def _parsed_manifest(path: Path) -> Manifest | None:
         static_results=static["results"],
         articles={aid: Entry(*row) for aid, row in data["articles"].items()},
         static_span=static.get("span", []),
+        statistics=data["statistics"]["tally"],
+        statistics_quads=data["statistics"]["quads"],
     )
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import Graph
 
-from kg import load, map, validate
+from kg import load, map, statistics, validate
 from kg.batch.cache import Cache, article_key, curation_digest
 from kg.curate import apply_curation
 from kg.errors import InputError
@@ -60,6 +60,7 @@ class Outcome:
     size: int = 0
     mtime_ns: int = 0
     curation: str = ""  # digest of the curation file
+    statistics: list[list[str]] = field(default_factory=list)  # kg.statistics.contribution
 
 
 def row(result: dict[str, Any]) -> tuple:
@@ -101,6 +102,7 @@ class State:
     ref: Reference
     cache: Cache
     validator: ArticleValidator
+    states: frozenset[str]  # the reference graph's states, for kg.statistics
     dependencies: str = ""
     frozen: bool = False
 
@@ -125,6 +127,7 @@ def init(
         load_reference(reference_dir),
         Cache(out_dir),
         ArticleValidator(quads, reference_rows),
+        statistics.states_of(quads),
         dependencies,
     )
 
@@ -174,6 +177,7 @@ def process_one(job: Job) -> Outcome:
     cached = _state.cache.get(key)
     if cached is not None:
         outcome.quads, outcome.results, outcome.reused = cached["quads"], cached["results"], True
+        outcome.statistics = cached["statistics"]
         return outcome
     try:
         article = read_article(Path(job.path), data)
@@ -190,8 +194,12 @@ def process_one(job: Job) -> Outcome:
     outcome.results = _state.validator.results(map.article_iri(article.id), quads)
     clock = _lap(outcome, "validate", clock)
     outcome.quads = len(quads)
+    outcome.statistics = [
+        list(k) for k in statistics.contribution(map.article_iri(article.id), quads, _state.states)
+    ]
     data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
-    _state.cache.put(key, data, {"quads": outcome.quads, "results": outcome.results})
+    meta = {"quads": outcome.quads, "results": outcome.results, "statistics": outcome.statistics}
+    _state.cache.put(key, data, meta)
     _lap(outcome, "write", clock)
     return outcome
 

@@ -99,6 +99,7 @@ ID = "https://w3id.org/dkg/id/"
 REFERENCE_GRAPH = ID + "graph/reference"
 ONTOLOGY_GRAPH = ID + "graph/ontology"
 SHAPES_GRAPH = ID + "graph/shapes"
+STATISTICS_GRAPH = ID + "graph/statistics"
 ARTICLE_PREFIX = ID + "article/"
 
 SEVERITIES = ("Violation", "Warning", "Info")
@@ -175,7 +176,7 @@ class ValidationResult:
 class Checked:
     """One thing a run checked: an article graph, a reference table, a curation file, ..."""
 
-    kind: str  # "article" | "reference" | "curation" | "graph" | "ontology"
+    kind: str  # "article" | "reference" | "curation" | "statistics" | "graph" | "ontology"
     name: str  # what a person calls it: the article id, the table's file name, ...
     graph: str | None = None  # the named graph its results are reported under
     file: str | None = None  # the file it was read from, when known
@@ -595,11 +596,19 @@ def validate_dataset(
         results = _article_results(prepared, graph, shapes)
         source = sources.article(graph_iri) if graph_iri else None
         located = _locate_article(results, graph_iri, graph, source)
-        kind = "article" if graph_iri and graph_iri.startswith(ARTICLE_PREFIX) else "graph"
+        kind = _graph_kind(graph_iri)
         name = _article_name(graph_iri) if graph_iri else "default graph"
+        if kind == "statistics":
+            name = "statistics graph"
         checked = Checked(kind, name, graph_iri, source.path if source else None)
         reports.append(ValidationReport(located, [checked]))
     return merge_reports(reports)
+
+
+def _graph_kind(graph_iri: str | None) -> str:
+    if graph_iri and graph_iri.startswith(ARTICLE_PREFIX):
+        return "article"
+    return "statistics" if graph_iri == STATISTICS_GRAPH else "graph"
 
 
 def _split_dataset(dataset: Dataset, reference_graph_iri: str) -> tuple[Graph, list]:
@@ -1805,6 +1814,8 @@ def _graph_label(graph: str) -> str:
         return f"reference data <{graph}>"
     if graph == ONTOLOGY_GRAPH:
         return f"ontology <{graph}>"
+    if graph == STATISTICS_GRAPH:
+        return f"statistics <{graph}>"
     return f"graph <{graph}>"
 
 
@@ -1818,6 +1829,7 @@ _NOUNS = {
     "article": "article graph(s)",
     "reference": "reference table(s)",
     "curation": "curation file(s)",
+    "statistics": "statistics graph(s)",
     "graph": "other graph(s)",
     "ontology": "ontology file(s)",
 }
@@ -1885,6 +1897,7 @@ _SUITES = {
     "article": "articles",
     "reference": "reference data",
     "curation": "curation files",
+    "statistics": "statistics",
     "graph": "other graphs",
     "ontology": "ontology",
 }

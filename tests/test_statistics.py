@@ -1,0 +1,213 @@
+"""The statistics graph (kg.statistics): what one article adds to the counts, how builds and
+rebuilds keep them, and that the whole-corpus saved queries reading it answer exactly what
+counting over the article graphs answers (tests/fixtures/statistics/counted/)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import orjson
+import pyoxigraph as ox
+import pytest
+from test_build_incremental import dump_in_order
+
+from kg import statistics
+from kg.batch.cache import Cache, Entry, Manifest
+from kg.errors import KgError
+from kg.pipeline import _Build, build
+from kg.synth import synthesize
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "data" / "reference"
+COUNTED = Path(__file__).parent / "fixtures" / "statistics" / "counted"
+AGGREGATES = sorted(p.stem for p in COUNTED.glob("*.rq"))
+A = "https://w3id.org/dkg/id/article/a1"
+PL, DE, UA = (f"https://w3id.org/dkg/id/state/{c}" for c in ("PL", "DE", "UA"))
+WARSAW = "https://w3id.org/dkg/id/place/warsaw"
+M1, M2 = "https://w3id.org/dkg/id/meeting/m1", "https://w3id.org/dkg/id/meeting/m2"
+
+ONE_ARTICLE = f"""
+@prefix dkg: <https://w3id.org/dkg/ontology#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<{A}> {{
+  <{A}> a dkg:Article ; dcterms:language "en" ;
+    dkg:mentions <{PL}>, <{DE}>, <{UA}>, <https://w3id.org/dkg/id/official/x> .
+  <{UA}> a dkg:State .
+  <https://w3id.org/dkg/id/meeting/m1> a dkg:Meeting ;
+    dkg:location <https://w3id.org/dkg/id/place/warsaw> ; dkg:startDate "2024-05-01"^^xsd:date .
+  <https://w3id.org/dkg/id/meeting/m2> a dkg:Meeting ;
+    dkg:location <https://w3id.org/dkg/id/place/warsaw> .
+  <https://w3id.org/dkg/id/statement/s> dkg:mentions <{DE}> .
+}}
+"""
+
+
+def article_quads(text: str = ONE_ARTICLE) -> list[ox.Quad]:
+    return list(ox.parse(text.encode(), format=ox.RdfFormat.TRIG))
+
+
+def statistics_lines(out: Path) -> list[str]:
+    store = ox.Store.read_only(str(out / "store"))
+    graph = ox.NamedNode(statistics.GRAPH)
+    return sorted(str(q) for q in store.quads_for_pattern(None, None, None, graph))
+
+
+def rows(store: ox.Store, text: str) -> list[tuple]:
+    result = store.query(text, use_default_graph_as_union=True)
+    names = [v.value for v in result.variables]
+    return sorted(tuple(str(s[n]) if s[n] is not None else "" for n in names) for s in result)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("corpus")
+    synthesize(40, seed=5, out_dir=out)
+    return out / "articles"
+
+
+@pytest.fixture()
+def articles(corpus: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "articles"
+    shutil.copytree(corpus, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def corpus_store(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
+    out = tmp_path_factory.mktemp("built")
+    build(corpus, out, REFERENCE, workers=2)
+    return ox.Store.read_only(str(out / "store"))
+
+
+# -- one article ------------------------------------------------------------------------------
+def test_an_article_counts_its_publisher_language_mentions_state_pairs_and_meetings():
+    keys = statistics.contribution(A, article_quads(), frozenset({PL, DE}))
+    assert sorted(keys) == sorted(
+        [
+            ("published", "", "en"),  # no publisher
+            ("mentioned", PL),
+            ("mentioned", DE),
+            ("mentioned", UA),
+            ("mentioned", "https://w3id.org/dkg/id/official/x"),
+            # PL and DE are states of the reference graph, UA is typed in the article itself;
+            # the official is no state
+            ("paired", DE, PL),
+            ("paired", DE, UA),
+            ("paired", PL, UA),
+            ("met", WARSAW, M1, "2024-05-01"),
+            ("met", WARSAW, M2, ""),  # no date
+        ]
+    )  # fmt: skip
+
+
+def test_a_statements_mentions_and_a_graph_not_typed_as_article_count_no_article():
+    untyped = ONE_ARTICLE.replace(f"<{A}> a dkg:Article ;", f"<{A}>")
+    keys = statistics.contribution(A, article_quads(untyped), frozenset())
+    assert not [k for k in keys if k[0] == "published"]
+    assert [k for k in keys if k[0] == "mentioned"].count(("mentioned", DE)) == 1
+
+
+def test_a_tally_less_every_contribution_it_was_given_is_empty_and_writes_no_observation():
+    keys = statistics.contribution(A, article_quads(), frozenset({PL, DE}))
+    tally = statistics.Tally()
+    tally.add(keys)
+    tally.add(keys)
+    assert statistics.Tally.from_json(orjson.loads(orjson.dumps(tally.to_json()))) == tally
+    tally.subtract(keys)
+    tally.subtract(keys)
+    assert tally.to_json() == [] and tally == statistics.Tally()
+    observations = [q for q in statistics.quads(tally) if q.object.value.endswith("#Observation")]
+    assert observations == []
+
+
+def test_the_graph_writes_one_observation_per_count_with_its_dimensions_and_measures():
+    tally = statistics.Tally()
+    tally.add(statistics.contribution(A, article_quads(), frozenset({PL, DE})))
+    store = ox.Store()
+    store.extend(statistics.quads(tally))
+    met = rows(
+        store,
+        """PREFIX dkg: <https://w3id.org/dkg/ontology#> PREFIX qb: <http://purl.org/linked-data/cube#>
+        SELECT ?place ?n ?first ?last WHERE {
+          ?o qb:dataSet <https://w3id.org/dkg/id/statistics/met> ; dkg:meetingPlace ?place ;
+             dkg:meetingCount ?n ; dkg:firstDate ?first ; dkg:lastDate ?last }""",
+    )
+    assert met == [
+        (
+            "<https://w3id.org/dkg/id/place/warsaw>",
+            '"2"^^<http://www.w3.org/2001/XMLSchema#integer>',
+            '"2024-05-01"^^<http://www.w3.org/2001/XMLSchema#date>',
+            '"2024-05-01"^^<http://www.w3.org/2001/XMLSchema#date>',
+        )
+    ]
+    structure = rows(
+        store,
+        """PREFIX qb: <http://purl.org/linked-data/cube#>
+        SELECT ?set ?property WHERE { ?set qb:structure/qb:component/qb:dimension ?property }""",
+    )
+    assert len(structure) == 6  # publisher, language; entity; two states; place
+
+
+# -- builds -----------------------------------------------------------------------------------
+def test_a_builds_statistics_are_the_tally_of_its_own_article_graphs(seed_out):
+    dump = list(ox.parse(path=str(seed_out / "dataset.nq"), format=ox.RdfFormat.N_QUADS))
+    graph = ox.NamedNode(statistics.GRAPH)
+    written = sorted(str(q) for q in dump if q.graph_name == graph)
+    articles = [q for q in dump if q.graph_name != graph]
+    assert written == sorted(str(q) for q in statistics.quads(statistics.tally_of_quads(articles)))
+    assert statistics_lines(seed_out) == written
+
+
+def test_rebuilds_after_changes_removals_and_additions_keep_a_fresh_builds_statistics(
+    articles, tmp_path
+):
+    out = tmp_path / "out"
+    build(articles, out, REFERENCE, workers=2)
+    files = sorted(articles.glob("*.txt"))
+    files[0].unlink()
+    files[3].write_text(files[4].read_text(encoding="utf-8"), encoding="utf-8")  # other mentions
+    shutil.copy(files[7], articles / "zz-added.txt")
+    result = build(articles, out, REFERENCE, workers=2)
+    assert (result.removed, result.processed, result.store_update) == (1, 2, "incremental")
+    files[9].unlink()  # and again, from the tally the rebuild wrote
+    build(articles, out, REFERENCE, workers=2)
+    scratch = tmp_path / "scratch"
+    build(articles, scratch, REFERENCE, workers=2)
+    assert statistics_lines(out) == statistics_lines(scratch)
+    assert dump_in_order(out) == dump_in_order(scratch)
+    published = rows(
+        ox.Store.read_only(str(out / "store")),
+        (ROOT / "queries" / "articles-by-publisher.rq").read_text(encoding="utf-8"),
+    )
+    assert sum(int(r[2].split('"')[1]) for r in published) == 39  # 40 - 2 + 1
+
+
+def test_a_changed_articles_old_cache_entry_gone_the_tally_is_summed_again(articles, tmp_path):
+    out = tmp_path / "out"
+    build(articles, out, REFERENCE, workers=2)
+    manifest = orjson.loads((out / "current" / "manifest.json").read_bytes())
+    changed = sorted(articles.glob("*.txt"))[2]
+    Cache(out).drop([manifest["articles"][changed.stem][3]])
+    changed.write_text(sorted(articles.glob("*.txt"))[5].read_text(encoding="utf-8"))
+    build(articles, out, REFERENCE, workers=2)
+    build(articles, tmp_path / "scratch", REFERENCE, workers=2)
+    assert statistics_lines(out) == statistics_lines(tmp_path / "scratch")
+
+
+def test_a_current_cache_entry_gone_while_summing_stops_the_build_naming_it(tmp_path):
+    manifest = Manifest(articles={"a1": Entry("a1.txt", 1, 1, "0123456789abcdef", 1)})
+    summing = _Build(tmp_path, tmp_path / "out", REFERENCE, 1, False)
+    with pytest.raises(KgError, match=r"0123456789abcdef\.nq: the cache entry of a1 is gone"):
+        summing._tally_from_cache(manifest)
+
+
+# -- the saved queries ------------------------------------------------------------------------
+@pytest.mark.parametrize("name", AGGREGATES)
+def test_the_saved_aggregate_answers_what_counting_over_every_article_answers(name, corpus_store):
+    saved = (ROOT / "queries" / f"{name}.rq").read_text(encoding="utf-8")
+    counted = (COUNTED / f"{name}.rq").read_text(encoding="utf-8")
+    expected = rows(corpus_store, counted)
+    assert expected, f"{name}: the synthetic corpus gives no rows to compare"
+    assert rows(corpus_store, saved) == expected
