@@ -37,7 +37,8 @@ def post_iri(key: str) -> str:
     return f"{R}post/{key}"
 
 
-def _digest(*parts: object) -> str:
+def key_digest(*parts: object) -> str:
+    """The hash an IRI derived from these key parts ends in."""
     return hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
 
 
@@ -51,11 +52,11 @@ def meeting_iri(
 ) -> str:
     # Without a date two meetings of the same people cannot be told apart: keep them per article.
     scope = start if start else f"article:{article_id}"
-    return f"{R}meeting/{_digest(sorted(participants), sorted(states), scope, place, organizer)}"
+    return f"{R}meeting/{key_digest(sorted(participants), sorted(states), scope, place, organizer)}"
 
 
 def statement_iri(speaker: str, quote: str) -> str:
-    return f"{R}statement/{_digest(speaker, ' '.join(fold(quote).split()))}"
+    return f"{R}statement/{key_digest(speaker, ' '.join(fold(quote).split()))}"
 
 
 # -- view objects the templates receive --------------------------------------------------

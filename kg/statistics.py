@@ -19,7 +19,6 @@ the tests hold every build's statistics to it.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -181,8 +180,8 @@ class StatisticsView:
 def _observation(
     kind: str, dimensions: list[str], count: int, first: str | None = None, last: str | None = None
 ) -> Observation:
-    digest = hashlib.sha1("\x1f".join(dimensions).encode("utf-8")).hexdigest()[:16]
-    return Observation(f"{DATASET}{kind}/{digest}", dimensions, count, first, last)
+    iri = f"{DATASET}{kind}/{map.key_digest(*dimensions)}"
+    return Observation(iri, dimensions, count, first, last)
 
 
 def render(tally: Tally) -> str:
@@ -201,19 +200,17 @@ def nquads(tally: Tally) -> bytes:
 def tally_of_quads(dataset: Iterable[ox.Quad]) -> Tally:
     """The tally of a whole dataset: every named graph whose name is an article IRI counts as
     that article's graph; a dkg:State typed in any graph is a state, as in the union graph."""
+    quads = list(dataset)
+    states = states_of(quads)
     graphs: dict[str, list[ox.Quad]] = {}
-    states: set[str] = set()
-    for quad in dataset:
-        if quad.predicate.value == _RDF_TYPE and quad.object.value == _STATE:
-            states.add(quad.subject.value)
+    for quad in quads:
         if isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value.startswith(
             map.article_iri("")
         ):
             graphs.setdefault(quad.graph_name.value, []).append(quad)
     tally = Tally()
-    frozen = frozenset(states)
     for iri, graph in graphs.items():
-        tally.add(contribution(iri, graph, frozen))
+        tally.add(contribution(iri, graph, states))
     return tally
 
 

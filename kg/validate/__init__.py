@@ -87,6 +87,14 @@ from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
 from rdflib.term import Node
 
 from kg.errors import InputError, KgError
+from kg.rdfterms import (
+    ONTOLOGY,
+    ONTOLOGY_GRAPH,
+    REFERENCE_GRAPH,
+    RESOURCE,
+    SHAPES_GRAPH,
+    STATISTICS_GRAPH,
+)
 from kg.validate import engine as compiled
 
 Triple = tuple[Node, Node, Node]
@@ -94,12 +102,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SHAPES_DIR = REPO_ROOT / "shapes"
 DEFAULT_ONTOLOGY_PATH = REPO_ROOT / "ontology" / "dkg.ttl"
 
-DKG = "https://w3id.org/dkg/ontology#"
-ID = "https://w3id.org/dkg/id/"
-REFERENCE_GRAPH = ID + "graph/reference"
-ONTOLOGY_GRAPH = ID + "graph/ontology"
-SHAPES_GRAPH = ID + "graph/shapes"
-STATISTICS_GRAPH = ID + "graph/statistics"
+DKG, ID = ONTOLOGY, RESOURCE
 ARTICLE_PREFIX = ID + "article/"
 
 SEVERITIES = ("Violation", "Warning", "Info")
