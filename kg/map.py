@@ -138,6 +138,7 @@ class ArticleView:
     language: str
     title: str | None
     issued: str | None
+    listed: str | None  # the listing date: published, else the reference date
     publisher: str | None
     url: str | None
     extractor: str
@@ -234,6 +235,7 @@ def article_view(record: ArticleRecord, ref: Reference) -> ArticleView:
         language=lang,
         title=art.get("title"),
         issued=art.get("published"),
+        listed=art.get("published") or art.get("reference_date"),
         publisher=art.get("publisher"),
         url=art.get("url"),
         extractor=f"{R}extractor/{record.extractor_version}",

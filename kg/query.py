@@ -91,8 +91,9 @@ RESOURCE_PARAMS: dict[str, str] = {
     "post": "post/",
     "article": "article/",
 }
-#: Parameters holding dates: `from`, `to` and any name ending in `date`.
-DATE_PARAMS = frozenset({"from", "to"})
+#: Parameters holding dates: `from`, `to`, the listings' page cursors `before` and `after`,
+#: and any name ending in `date`.
+DATE_PARAMS = frozenset({"from", "to", "before", "after"})
 #: Paging parameters: they set the numbers of the query's trailing `LIMIT n` / `OFFSET m`.
 PAGING_PARAMS = ("limit", "offset")
 #: The largest page size or offset accepted.
@@ -395,20 +396,32 @@ def _as_iri(text: str) -> str | None:
 
 
 def query_with_values(saved: SavedQuery, bound: Mapping[str, Term]) -> str:
-    """The saved query's text with the bound terms in a VALUES block opening its WHERE clause.
+    """The saved query's text with the bound terms in VALUES blocks opening its WHERE clauses.
 
-    Each term is written by pyoxigraph (`str(term)` is N-Triples, valid SPARQL), which escapes
-    quotes, newlines and angle brackets; raw user text never reaches the query. `limit` and
-    `offset` set the numbers of the query's trailing `LIMIT n OFFSET m` instead.
+    The query's own WHERE clause gets every bound parameter; a sub-select's WHERE clause gets
+    those its text names, because a sub-select does not see the outer bindings (a listing's
+    page of days is chosen in a sub-select that must see `before` and the official). Each term
+    is written by pyoxigraph (`str(term)` is N-Triples, valid SPARQL), which escapes quotes,
+    newlines and angle brackets; raw user text never reaches the query. `limit` and `offset`
+    set the numbers of the query's trailing `LIMIT n OFFSET m` instead.
     """
     text = _with_paging(saved, bound)
     names = [name for name in saved.param_names if name in bound and name not in PAGING_PARAMS]
     if not names:
         return text
-    variables = " ".join(f"?{name}" for name in names)
-    terms = " ".join(str(bound[name]) for name in names)
-    at = _where_position(text, saved.path)
-    return f"{text[:at]}\n  VALUES ({variables}) {{ ({terms}) }}\n{text[at:]}"
+    groups = sparqltext.where_groups(text)
+    if not groups:
+        raise InputError(saved.path, "no `WHERE {` found: saved queries spell out WHERE")
+    blocks: list[tuple[int, list[str]]] = []
+    for number, (start, end) in enumerate(groups):
+        named = [n for n in names if number == 0 or re.search(rf"[?$]{n}\b", text[start:end])]
+        if named:
+            blocks.append((start, named))
+    for at, named in reversed(blocks):  # from the end, so earlier indices stay valid
+        variables = " ".join(f"?{name}" for name in named)
+        terms = " ".join(str(bound[name]) for name in named)
+        text = f"{text[:at]}\n  VALUES ({variables}) {{ ({terms}) }}\n{text[at:]}"
+    return text
 
 
 def _with_paging(saved: SavedQuery, bound: Mapping[str, Term]) -> str:

@@ -28,7 +28,7 @@ def scanner(*alternatives: str) -> re.Pattern[str]:
     )
 
 
-_WHERE_SCAN = scanner(keyword("WHERE"), keyword("SELECT"), r"(?P<brace>\{)")
+_WHERE_SCAN = scanner(keyword("WHERE"), keyword("SELECT"), r"(?P<brace>\{)", r"(?P<close>\})")
 
 
 def where_open(text: str) -> int | None:
@@ -40,6 +40,31 @@ def where_open(text: str) -> int | None:
         elif match.lastgroup == "brace" and seen_where:
             return match.end()
     return None
+
+
+def where_groups(text: str) -> list[tuple[int, int]]:
+    """Every `WHERE {` group of a query, its own first and then its sub-selects' in text order:
+    the index just after its `{` and the index of its matching `}` (the text's end when the
+    braces do not balance)."""
+    groups: list[tuple[int, int]] = []
+    opened: list[int | None] = []  # per open brace: the group it opens, if it opens one
+    seen_where = False
+    for match in _WHERE_SCAN.finditer(text):
+        kind = match.lastgroup
+        if kind == "where":
+            seen_where = True
+        elif kind == "brace":
+            if seen_where:
+                groups.append((match.end(), len(text)))
+                opened.append(len(groups) - 1)
+            else:
+                opened.append(None)
+            seen_where = False
+        elif kind == "close" and opened:
+            group = opened.pop()
+            if group is not None:
+                groups[group] = (groups[group][0], match.start())
+    return groups
 
 
 def select_count(text: str) -> int:

@@ -38,7 +38,7 @@ ONTOLOGY = URIRef("https://w3id.org/dkg/ontology")
 
 # The terms docs/model.md relies on; removing one breaks the mapping, queries or shapes.
 CLASSES = {
-    "Article", "Official", "State", "Alliance", "MilitaryAlliance",
+    "Article", "UndatedArticle", "Official", "State", "Alliance", "MilitaryAlliance",
     "IntergovernmentalOrganisation", "Meeting", "Statement", "Position", "Post", "Place",
     "Evidence",
 }  # fmt: skip
@@ -47,6 +47,7 @@ PROPERTIES = {
     "organizer", "meetingKind", "reportedIn", "speaker", "quote", "isDirectQuote",
     "holdsPosition", "post", "postOf", "postKind", "citizenOf", "isoCode", "memberState",
     "evidence", "startOffset", "endOffset", "confidence", "inArticle", "curated",
+    "listingDate",
     # statistics (RDF Data Cube dimensions and measures)
     "countedEntity", "firstState", "secondState", "meetingPlace", "articleCount",
     "meetingCount", "firstDate", "lastDate",

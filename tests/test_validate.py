@@ -66,11 +66,13 @@ REFERENCE_TRIG = """
 """
 ARTICLES_TRIG = """
 <article/a> {
-    <article/a> a dkg:Article ; dcterms:identifier "a" ; dcterms:language "en" .
+    <article/a> a dkg:Article , dkg:UndatedArticle ;
+        dcterms:identifier "a" ; dcterms:language "en" .
     <meeting/m1> a dkg:Meeting ; rdfs:label "Meeting"@en ; dkg:reportedIn <article/a> .
 }
 <article/b> {
-    <article/b> a dkg:Article ; dcterms:identifier "b" ; dcterms:language "en" .
+    <article/b> a dkg:Article , dkg:UndatedArticle ;
+        dcterms:identifier "b" ; dcterms:language "en" .
     <meeting/m2> a dkg:Meeting ; rdfs:label "Meeting of Anna Nowak"@en ;
         dkg:participant <official/anna-nowak> ; dkg:reportedIn <article/b> .
 }
@@ -303,7 +305,8 @@ EVIDENCE_END = ARTICLE_FILE.split("---\n", 2)[2].index("2033.") + 5
 MEETING_TRIG = f"""
 <article/c> {{
     <article/c> a dkg:Article ; dcterms:identifier "c" ; dcterms:language "en" ;
-        dcterms:issued "2033-05-04"^^<http://www.w3.org/2001/XMLSchema#date> .
+        dcterms:issued "2033-05-04"^^<http://www.w3.org/2001/XMLSchema#date> ;
+        dkg:listingDate "2033-05-04"^^<http://www.w3.org/2001/XMLSchema#date> .
     <meeting/m3> a dkg:Meeting ; rdfs:label "Meeting of Anna Nowak"@en ;
         dkg:participant <official/anna-nowak> ; dkg:reportedIn <article/c> ;
         dkg:startDate "2033-05-03"^^<http://www.w3.org/2001/XMLSchema#date> ;
@@ -405,7 +408,8 @@ def test_a_date_is_in_the_future_only_after_the_validation_day() -> None:
         <meeting/m2> a dkg:Meeting ; rdfs:label "Meeting"@en ;
             dkg:participant <official/anna-nowak> ; dkg:reportedIn <article/b> ;
             dkg:startDate "2025-07-01"^^<http://www.w3.org/2001/XMLSchema#date> .
-        <article/b> a dkg:Article ; dcterms:identifier "b" ; dcterms:language "en" . }"""
+        <article/b> a dkg:Article , dkg:UndatedArticle ;
+        dcterms:identifier "b" ; dcterms:language "en" . }"""
     )
 
     def future(day: dt.date) -> set[str]:
