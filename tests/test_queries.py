@@ -264,7 +264,7 @@ def test_a_state_given_by_code_qid_or_iri_gives_the_same_officials(sparql_server
 )
 def test_who_met_whom_with_an_official_keeps_only_their_meetings(sparql_server, value):
     _, rows = run_over_http(sparql_server.url, "who-met-whom", {"official": value})
-    assert {(row[2], row[4]) for row in rows} == {
+    assert {(row[3], row[5]) for row in rows} == {
         ("dkgr:meeting/1f0c6a2d9b3e", "Arvydas Anušauskas"),
         ("dkgr:meeting/1f0c6a2d9b3e", "Jens Stoltenberg"),
         ("dkgr:meeting/1f0c6a2d9b3e", "Mariusz Błaszczak"),
