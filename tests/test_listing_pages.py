@@ -145,3 +145,24 @@ def test_a_parameter_is_bound_in_every_sub_select_that_names_it():
 def test_before_must_be_a_date(store):
     with pytest.raises(UsageError, match="before"):
         run_saved_query(store, SAVED["direct-quotes-by-language"], {"before": "last week"})
+
+
+def test_meetings_in_range_paged_by_after_lose_and_repeat_no_meeting(store):
+    saved = SAVED["meetings-in-range"]
+    params = {"from": "2016-01-01", "to": "2024-12-31", "limit": "10000"}
+    whole = dataclasses.replace(saved, text=saved.text.replace(f"LIMIT {PAGE_DAYS}\n", "\n"))
+    _, everything = run_saved_query(store, whole, params)
+    paged: list[tuple] = []
+    after: str | None = None
+    for _ in range(100):
+        _, rows = run_saved_query(store, saved, {**params, **({"after": after} if after else {})})
+        days = sorted({row[0].value for row in rows})
+        assert all(after is None or day > after for day in days), "a day at or before `after`"
+        assert len(days) <= PAGE_DAYS
+        paged += rows
+        if len(days) < PAGE_DAYS:
+            break
+        after = days[-1]
+    assert len(paged) == len(set(paged)), "a meeting is on two pages"
+    assert sorted(map(str, paged)) == sorted(map(str, everything))
+    assert after is not None, "the range has one page only"

@@ -292,7 +292,7 @@ def test_an_official_without_wikidata_link_is_found_by_key(sparql_server, key, s
 def test_a_state_takes_part_through_its_citizens_or_as_participating_state(sparql_server):
     _, rows = run_over_http(sparql_server.url, "meetings-with-state", {"state": "LT"})
     brussels, wilno = "dkgr:article/sample-en-brussels", "dkgr:article/sample-pl-wilno"
-    assert {(row[1], row[3], row[4], row[6]) for row in rows} == {
+    assert {(row[2], row[4], row[5], row[7]) for row in rows} == {
         ("dkgr:meeting/1f0c6a2d9b3e", "participant", "Arvydas Anušauskas", brussels),
         ("dkgr:meeting/8e3f5a1c7b20", "participant", "Arvydas Anušauskas", brussels),
         ("dkgr:meeting/5b2e8d4f6a13", "participant", "Arvydas Anušauskas", wilno),
