@@ -135,9 +135,10 @@ def test_a_parameter_is_bound_in_every_sub_select_that_names_it():
     )
     both = '(?official ?before) { (<http://www.wikidata.org/entity/Q58085> "2024-01-01"'
     official = "VALUES (?official) { (<http://www.wikidata.org/entity/Q58085>) }"
-    # the query's own WHERE, the page's days, the official's articles; not the dates' scan
+    # the query's own WHERE and the page's days get both; the official's articles and the
+    # official's own sub-select get the official; the scan of every date gets neither
     assert text.count(f"VALUES {both}") == 2
-    assert text.count(official) == 1
+    assert text.count(official) == 2
     dates = text[text.index("SELECT ?article ?listed") :].split("}", 1)[0]
     assert "VALUES" not in dates
 
