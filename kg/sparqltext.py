@@ -33,13 +33,8 @@ _WHERE_SCAN = scanner(keyword("WHERE"), keyword("SELECT"), r"(?P<brace>\{)", r"(
 
 def where_open(text: str) -> int | None:
     """The index just after the `{` that opens the query's (outermost) WHERE clause."""
-    seen_where = False
-    for match in _WHERE_SCAN.finditer(text):
-        if match.lastgroup == "where":
-            seen_where = True
-        elif match.lastgroup == "brace" and seen_where:
-            return match.end()
-    return None
+    groups = where_groups(text)
+    return groups[0][0] if groups else None
 
 
 def where_groups(text: str) -> list[tuple[int, int]]:
