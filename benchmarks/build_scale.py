@@ -223,7 +223,7 @@ def rebuilds(work: Path, out: Path) -> dict[str, float]:
 def table(results: list[dict[str, Any]]) -> str:
     head = [
         "articles", "quads", "end to end", "articles/s", "quads/s", "extract", "map",
-        "validate (pyshacl per article)", "load (bulk)", "`oxigraph load`", "load ratio",
+        "validate (pyshacl per article)", "load (bulk)", "`oxigraph load`", "load ratio", "compact",
         "whole-graph pyshacl", "validation ratio (CPU)", "peak memory", "store",
         "rebuild, nothing changed", "rebuild, 1 article changed",
     ]  # fmt: skip
@@ -252,6 +252,7 @@ def table(results: list[dict[str, Any]]) -> str:
                     f"{load:.1f} s ({q / load:,.0f} quads/s)",
                     f"{oxload:.1f} s",
                     f"{load / oxload:.2f}x",
+                    f"{b['seconds'].get('compact', 0.0):.1f} s",
                     f"{whole_s:.1f} s" if whole_s else "not run",
                     f"{validate_cpu / whole_s:.2f}x" if whole_s else "-",
                     f"{peak:.2f} GiB",

@@ -361,10 +361,13 @@ class _Build:
                 [self.cache.nquads(manifest.articles[a].key) for a in changed] + [stats_file],
             )
             stats_file.unlink()
+            self.lap("load")
         else:
             self.result.store_update = "bulk load"
             load.bulk_load(gen / load.STORE_DIR, gen / load.DUMP_FILE)
-        self.lap("load")
+            self.lap("load")
+            load.compact(gen / load.STORE_DIR)
+            self.lap("compact")
         assert self.result.report is not None
         (gen / load.REPORT_FILE).write_text(
             validate.format_json(self.result.report), encoding="utf-8"

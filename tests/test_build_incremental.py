@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg import validate
+from kg import load, validate
 from kg.batch.cache import CODE, Cache, Entry, Manifest
 from kg.batch.progress import Progress, wanted
 from kg.batch.worker import Job
@@ -69,6 +69,38 @@ def test_first_build_processes_every_article_across_workers(articles, tmp_path):
     assert (result.processed, result.reused, result.store_update) == (24, 0, "bulk load")
     assert len(result.articles) == 24 and not result.skipped
     assert result.quads == len(store_lines(tmp_path / "out")) == len(dump_lines(tmp_path / "out"))
+
+
+def sorted_files(store: Path) -> list[str]:
+    return sorted(f.name for f in store.iterdir() if f.suffix == ".sst")
+
+
+def test_compact_merges_a_store_written_in_several_batches_and_keeps_its_quads(tmp_path):
+    store = ox.Store(str(tmp_path / "store"))
+    for batch in range(3):  # each flush leaves sorted files of its own, as bulk-load batches do
+        store.extend(
+            ox.Quad(ox.NamedNode(f"{ARTICLE}{batch}-{n}"), ox.NamedNode(f"{ARTICLE}p"),
+                    ox.Literal(str(n)), ox.NamedNode(f"{ARTICLE}{batch}"))
+            for n in range(200)
+        )  # fmt: skip
+        store.flush()
+    del store
+    before = sorted_files(tmp_path / "store")
+    load.compact(tmp_path / "store")
+    after = sorted_files(tmp_path / "store")
+    assert len(after) < len(before)
+    assert len(ox.Store.read_only(str(tmp_path / "store"))) == 600
+
+
+def test_full_build_compacts_its_new_store_and_an_incremental_one_does_not(articles, tmp_path):
+    out = tmp_path / "out"
+    full = build(articles, out, REFERENCE, workers=2)
+    assert full.store_update == "bulk load" and "compact" in full.seconds
+    changed = sorted(articles.glob("*.txt"))[3]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nTalks go on.\n", encoding="utf-8")
+    again = build(articles, out, REFERENCE, workers=2)
+    assert again.store_update == "incremental" and "compact" not in again.seconds
+    assert "load" in again.seconds
 
 
 def test_rebuild_with_nothing_changed_reuses_every_article_and_keeps_the_store(articles, tmp_path):
