@@ -83,7 +83,8 @@ class ArticleValidator:
 
     def results(self, graph_iri: str, quads: list[ox.Quad]) -> list[dict[str, Any]]:
         article = [_triple(quad) for quad in quads]
-        report = validate.validate_article(article, graph_iri, self.reference)
+        in_default = [ox.Quad(q.subject, q.predicate, q.object) for q in quads]
+        report = validate.validate_article(article, graph_iri, self.reference, quads=in_default)
         found = []
         for r in report.results:
             data = {**asdict(r), "graph": graph_iri}

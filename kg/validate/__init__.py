@@ -78,6 +78,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pyshacl
 import yaml
 from pyshacl.errors import ReportableRuntimeError
@@ -388,13 +389,15 @@ def _compiled_run(
     base: Callable[[], compiled.Base],
     article: Iterable[Triple],
     focus: list[URIRef] | None,
+    quads: Sequence[ox.Quad] | None = None,
 ) -> list[ValidationResult] | None:
-    """The compiled engine's results for ``article`` over ``base()``; None: run pySHACL."""
+    """The compiled engine's results for ``article`` over ``base()``; None: run pySHACL.
+    ``quads``: ``article`` as pyoxigraph quads, when the caller has them."""
     engine = _engine_for(shapes)
     if engine is None:
         return None
     try:
-        with base().overlay(article) as view:
+        with base().overlay(article, quads) as view:
             found = engine.validate(view, focus)
     except compiled.Unsupported:
         return None
@@ -499,6 +502,7 @@ def validate_article(
     today: dt.date | None = None,
     shapes: Graph | None = None,
     ontology: Graph | None = None,
+    quads: Sequence[ox.Quad] | None = None,
 ) -> ValidationReport:
     """Validate one article's named graph together with ``reference`` (the reference graph).
 
@@ -508,11 +512,13 @@ def validate_article(
     the reference graph reports on its own is left out (it is the reference data's fault and
     reported there). With ``source`` (the article's file and text) each result gets the file,
     line and column of its evidence span. ``article`` may be a plain sequence of triples,
-    which spares a build worker the cost of an rdflib graph.
+    which spares a build worker the cost of an rdflib graph; ``quads``, the same triples as
+    pyoxigraph quads in the default graph and in the same order, spares converting them back
+    for the SPARQL constraints.
     """
     prepared = _prepared(reference, ontology)
     shapes = _shapes(shapes, today)
-    results = _article_results(prepared, article, shapes)
+    results = _article_results(prepared, article, shapes, quads)
     if results and not isinstance(article, Graph):
         article = _graph_of(article)
     located = _locate_article(results, graph_iri, article, source)
@@ -529,7 +535,10 @@ def _graph_of(triples: Iterable[Triple]) -> Graph:
 
 
 def _article_results(
-    prepared: _Prepared, article: Graph | Sequence[Triple], shapes: Graph
+    prepared: _Prepared,
+    article: Graph | Sequence[Triple],
+    shapes: Graph,
+    quads: Sequence[ox.Quad] | None = None,
 ) -> list[ValidationResult]:
     subjects = {s for s, _, _ in article}
     # pyshacl can restrict validation to IRI focus nodes, which keeps the reference entities
@@ -537,7 +546,7 @@ def _article_results(
     iris = [s for s in subjects if isinstance(s, URIRef)]
     focus = iris if len(iris) == len(subjects) else None
     with prepared.lock:
-        reported = _compiled_run(shapes, prepared.base, article, focus)
+        reported = _compiled_run(shapes, prepared.base, article, focus, quads)
     if reported is None:
         reported = _pyshacl_article(prepared, article, shapes, focus)
     own_results = [r for r in reported if _term_key(r.focus_node) in subjects]

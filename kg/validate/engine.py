@@ -184,17 +184,28 @@ class Base:
         if self._runs % self.RUNS_PER_STORE == 0:
             self.store = self._fresh_store()
 
-    def overlay(self, triples: Iterable[tuple[Node, Node, Node]]) -> View:
-        added = [t for t in dict.fromkeys(triples) if t not in self.triples]
-        return View(self, added)
+    def overlay(
+        self, triples: Iterable[tuple[Node, Node, Node]], quads: Iterable[Any] | None = None
+    ) -> View:
+        """A view of the base with ``triples`` on top. ``quads``: the same triples as
+        pyoxigraph quads (default graph, same order), which spares converting them back."""
+        if quads is None:
+            added = [t for t in dict.fromkeys(triples) if t not in self.triples]
+            return View(self, added)
+        as_ox = dict(zip(triples, quads, strict=True))
+        added = [t for t in as_ox if t not in self.triples]
+        return View(self, added, [as_ox[t] for t in added])
 
 
 class View:
     """The base graph with one article's triples on top (only those the base lacks)."""
 
-    def __init__(self, base: Base, added: list[tuple[Node, Node, Node]]) -> None:
+    def __init__(
+        self, base: Base, added: list[tuple[Node, Node, Node]], quads: list[Any] | None = None
+    ) -> None:
         self.base = base
         self.added = added
+        self._quads = quads  # ``added`` as pyoxigraph quads, when the caller had them
         self.out, self.into = _index(added)
         self._own_subclassing = any(p == _SUBCLASS_OF for _, p, _ in added)
         self.focus: set[Node] | None = None  # the nodes a run was asked to check, if not all
@@ -273,7 +284,8 @@ class View:
 
     def __enter__(self) -> View:
         store = self.base.store
-        self._quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in self.added]
+        if self._quads is None:
+            self._quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in self.added]
         store.extend(self._quads)
         return self
 
