@@ -92,14 +92,18 @@ def test_compact_merges_a_store_written_in_several_batches_and_keeps_its_quads(t
     assert len(ox.Store.read_only(str(tmp_path / "store"))) == 600
 
 
-def test_full_build_compacts_its_new_store_and_an_incremental_one_does_not(articles, tmp_path):
+def test_full_build_syncs_its_dump_and_compacts_its_new_store_and_an_incremental_one_does_not(
+    articles, tmp_path
+):
     out = tmp_path / "out"
     full = build(articles, out, REFERENCE, workers=2)
     assert full.store_update == "bulk load" and "compact" in full.seconds
+    assert "sync" in full.seconds
     changed = sorted(articles.glob("*.txt"))[3]
     changed.write_text(changed.read_text(encoding="utf-8") + "\nTalks go on.\n", encoding="utf-8")
     again = build(articles, out, REFERENCE, workers=2)
     assert again.store_update == "incremental" and "compact" not in again.seconds
+    assert "sync" not in again.seconds
     assert "load" in again.seconds
 
 
