@@ -11,9 +11,9 @@
 4. dump: the new generation's `dataset.nq` is the static graphs, every article's cached
    N-Quads in id order, then the statistics graph: written during step 2 on a full build,
    copied from the previous dump's unchanged spans on a rebuild;
-5. load: a full build bulk-loads that file into a new store; a build that changed few
-   articles copies the live store (hard links) and replaces only their graphs and the
-   statistics graph;
+5. load: a full build bulk-loads that file into a new store and compacts it; a build that
+   changed few articles copies the live store (hard links) and replaces only their graphs and
+   the statistics graph;
 6. report: the per-article validation results merged into `validation.json`;
 7. switch: the new generation becomes live in one atomic rename (kg.load).
 
@@ -198,7 +198,8 @@ class _Build:
         gen = load.new_generation(self.out_dir) if previous is None else None
         with _StreamedDump(gen, self.cache, manifest, jobs) as dump:
             self._process(jobs, deps, manifest, dump)
-            stats = self._statistics(previous, manifest)
+            changes = _changes(previous, manifest)
+            stats = self._statistics(previous, manifest, changes)
             self.lap("articles")
             dump.finish(stats)
         if gen is not None:
@@ -206,7 +207,7 @@ class _Build:
         self.result.articles = sorted(manifest.articles)
         self.result.quads = manifest.quads
         self.result.report = _report(manifest)
-        self._publish(live, previous, manifest, gen, stats)
+        self._publish(live, previous, manifest, changes, gen, stats)
         self.result.seconds["total"] = time.perf_counter() - self.started
         return self.result
 
@@ -298,13 +299,15 @@ class _Build:
         else:
             self.result.processed += 1
 
-    def _statistics(self, previous: Manifest | None, manifest: Manifest) -> bytes:
+    def _statistics(
+        self, previous: Manifest | None, manifest: Manifest, changes: tuple[list[str], list[str]]
+    ) -> bytes:
         """The new generation's statistics graph as N-Quads. The tally started from the
         previous build's and the new outcomes were added as they came in; what the changed and
         removed articles added to the previous tally is taken out here, from their old cache
         entries (when one is gone, the tally is summed again from every current entry)."""
         if previous is not None:
-            changed, removed = _changes(previous, manifest)
+            changed, removed = changes
             for aid in [a for a in changed if a in previous.articles] + removed:
                 cached = self.cache.get(previous.articles[aid].key)
                 if cached is None:
@@ -330,15 +333,17 @@ class _Build:
         live: Path | None,
         previous: Manifest | None,
         manifest: Manifest,
+        changes: tuple[list[str], list[str]],
         gen: Path | None,
         stats: bytes,
     ) -> None:
         """Write the new generation (dump, store, report, manifest) and switch to it.
 
         ``gen``: the generation whose dump was written while the articles were processed;
+        ``changes``: the changed and the removed articles (``_changes``);
         ``stats``: the statistics graph as N-Quads.
         """
-        changed, removed = _changes(previous, manifest)
+        changed, removed = changes
         self.result.removed = len(removed)
         if live is not None and previous is not None and not changed and not removed:
             self.result.store_update = "unchanged"

@@ -252,7 +252,7 @@ def parse_saved_query(path: Path) -> SavedQuery:
     body = "\n".join(text.splitlines()[body_start:])
     if not re.search(r"(?<![\w?$:])SELECT\b", body, re.IGNORECASE):
         raise InputError(path, "a saved query must be a SELECT query")
-    _where_position(body, path)  # raises when there is no WHERE clause to bind params in
+    _where_groups(body, path)  # raises when there is no WHERE clause to bind params in
     tail = _PAGING_TAIL.search(body)
     for name in names:
         if name in PAGING_PARAMS:
@@ -409,9 +409,7 @@ def query_with_values(saved: SavedQuery, bound: Mapping[str, Term]) -> str:
     names = [name for name in saved.param_names if name in bound and name not in PAGING_PARAMS]
     if not names:
         return text
-    groups = sparqltext.where_groups(text)
-    if not groups:
-        raise InputError(saved.path, "no `WHERE {` found: saved queries spell out WHERE")
+    groups = _where_groups(text, saved.path)
     blocks: list[tuple[int, list[str]]] = []
     for number, (start, end) in enumerate(groups):
         named = [n for n in names if number == 0 or re.search(rf"[?$]{n}\b", text[start:end])]
@@ -441,12 +439,13 @@ def _with_paging(saved: SavedQuery, bound: Mapping[str, Term]) -> str:
     return f"{saved.text[: tail.start()]}{paging}{tail['rest']}"
 
 
-def _where_position(text: str, path: Path) -> int:
-    """The index just after the `{` that opens the query's (outermost) WHERE clause."""
-    at = sparqltext.where_open(text)
-    if at is None:
+def _where_groups(text: str, path: Path) -> list[tuple[int, int]]:
+    """The query's WHERE groups (``sparqltext.where_groups``), its own first; an error naming
+    ``path`` when it has none."""
+    groups = sparqltext.where_groups(text)
+    if not groups:
         raise InputError(path, "no `WHERE {` found: saved queries spell out WHERE")
-    return at
+    return groups
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Fixtures shared by the tests: the reference tables, the sample graph as a built store
-(served once), the seed articles built once, and a Wikidata stand-in server."""
+(served once), the seed articles built once, a Wikidata stand-in server, and a changeable
+copy of a test module's article corpus."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,6 +26,14 @@ def fixture_graph_quads() -> list[ox.Quad]:
     """tests/fixtures/graph/sample.trig with its statistics graph (kg.statistics)."""
     quads = list(ox.parse(path=str(FIXTURE_GRAPH)))
     return quads + statistics.quads(statistics.tally_of_quads(quads))
+
+
+@pytest.fixture()
+def articles(corpus: Path, tmp_path: Path) -> Path:
+    """A copy of the test module's ``corpus`` (a folder of articles) that the test may change."""
+    copy = tmp_path / "articles"
+    shutil.copytree(corpus, copy)
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -34,13 +34,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "articles"
 
 
-@pytest.fixture()
-def articles(corpus: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "articles"
-    shutil.copytree(corpus, copy)
-    return copy
-
-
 def dump_lines(out: Path) -> list[str]:
     lines = (out / "dataset.nq").read_text(encoding="utf-8").splitlines()
     return sorted(re.sub(r"_:\w+", "_:", line) for line in lines)

@@ -67,13 +67,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "articles"
 
 
-@pytest.fixture()
-def articles(corpus: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "articles"
-    shutil.copytree(corpus, copy)
-    return copy
-
-
 @pytest.fixture(scope="module")
 def corpus_store(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
     out = tmp_path_factory.mktemp("built")
