@@ -12,8 +12,8 @@
    N-Quads in id order, then the statistics graph: written during step 2 on a full build,
    copied from the previous dump's unchanged spans on a rebuild;
 5. load: a full build bulk-loads that file into a new store and compacts it; a build that
-   changed few articles copies the live store (hard links) and replaces only their graphs and
-   the statistics graph;
+   changed few articles copies the live store (hard links), replaces only their graphs, and
+   brings the statistics graph to the new tally's by its difference;
 6. report: the per-article validation results merged into `validation.json`;
 7. switch: the new generation becomes live in one atomic rename (kg.load).
 
@@ -58,7 +58,6 @@ EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 # store; fewer are replaced in a copy of the live store.
 INCREMENTAL_MAX_ARTICLES = 5000
 INCREMENTAL_MAX_SHARE = 0.2
-STATISTICS_FILE = "statistics.nq"  # the statistics graph, while an incremental load adds it
 
 
 @dataclass
@@ -301,8 +300,8 @@ class _Build:
 
     def _statistics(
         self, previous: Manifest | None, manifest: Manifest, changes: tuple[list[str], list[str]]
-    ) -> bytes:
-        """The new generation's statistics graph as N-Quads. The tally started from the
+    ) -> list[ox.Quad]:
+        """The new generation's statistics graph. The tally started from the
         previous build's and the new outcomes were added as they came in; what the changed and
         removed articles added to the previous tally is taken out here, from their old cache
         entries (when one is gone, the tally is summed again from every current entry)."""
@@ -317,7 +316,7 @@ class _Build:
         quads = statistics.quads(self.tally)
         manifest.statistics = self.tally.to_json()
         manifest.statistics_quads = len(quads)
-        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+        return quads
 
     def _tally_from_cache(self, manifest: Manifest) -> statistics.Tally:
         tally = statistics.Tally()
@@ -335,13 +334,13 @@ class _Build:
         manifest: Manifest,
         changes: tuple[list[str], list[str]],
         gen: Path | None,
-        stats: bytes,
+        stats: list[ox.Quad],
     ) -> None:
         """Write the new generation (dump, store, report, manifest) and switch to it.
 
         ``gen``: the generation whose dump was written while the articles were processed;
         ``changes``: the changed and the removed articles (``_changes``);
-        ``stats``: the statistics graph as N-Quads.
+        ``stats``: the statistics graph.
         """
         changed, removed = changes
         self.result.removed = len(removed)
@@ -359,15 +358,13 @@ class _Build:
         )
         if live is not None and previous is not None and small and load.store_path(live).is_dir():
             self.result.store_update = "incremental"
-            stats_file = gen / STATISTICS_FILE
-            stats_file.write_bytes(stats)
             load.update_copy(
                 load.store_path(live),
                 gen / load.STORE_DIR,
-                [map.article_iri(a) for a in changed + removed] + [statistics.GRAPH],
-                [self.cache.nquads(manifest.articles[a].key) for a in changed] + [stats_file],
+                [map.article_iri(a) for a in changed + removed],
+                [self.cache.nquads(manifest.articles[a].key) for a in changed],
+                {statistics.GRAPH: stats},
             )
-            stats_file.unlink()
             self.lap("load")
         else:
             self.result.store_update = "bulk load"
@@ -389,7 +386,7 @@ class _Build:
         self,
         path: Path,
         manifest: Manifest,
-        stats: bytes,
+        stats: list[ox.Quad],
         previous: Manifest | None = None,
         old_dump: Path | None = None,
     ) -> None:
@@ -427,7 +424,7 @@ class _Build:
                 same = before is not None and before.key == entry.key
                 entry.span = place(entry.key, before.span if same and before else None)
             reuse.flush(out)
-            out.write(stats)
+            out.write(_nquads(stats))
 
     def _tidy_cache(self, previous: Manifest | None, manifest: Manifest) -> None:
         keep = {e.key for e in manifest.articles.values()} | {manifest.static_key}
@@ -461,13 +458,13 @@ class _StreamedDump:
         if self.out is not None:
             self.out.close()
 
-    def finish(self, stats: bytes) -> None:
+    def finish(self, stats: list[ox.Quad]) -> None:
         """The statistics graph, last, once every article is written; then the dump is written
         out to disk (fsync), so that it is whole on disk before the store is loaded from it
         and the generation switched in. The kernel has written most of it by then: on the
         100k corpus this took 8 ms."""
         if self.out is not None:
-            self.out.write(stats)
+            self.out.write(_nquads(stats))
             self.out.flush()
             os.fsync(self.out.fileno())
 
@@ -557,6 +554,10 @@ def _copy_range(source: BinaryIO, out: BinaryIO, start: int, length: int) -> int
         out.write(block)
         copied += len(block)
     return copied
+
+
+def _nquads(quads: list[ox.Quad]) -> bytes:
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
 
 
 def _changes(previous: Manifest | None, manifest: Manifest) -> tuple[list[str], list[str]]:

@@ -13,6 +13,12 @@ graphs. Instead:
 3. the tally becomes RDF Data Cube observations (`qb:Observation`) in the named graph
    `GRAPH`, through the template statistics.trig.jinja; the aggregate saved queries read them.
 
+The same graph holds the calendar: for each official or state, the listing days of the articles
+that report it taking part in a meeting or speaking (`dkg:participantOn`,
+`dkg:participantStateOn`, `dkg:speakerOn`). The listings that page by an entity's days (an
+official's timeline, a state's meetings) read its days there, a few thousand at most, instead of
+joining every article it appears in with every article's date.
+
 `tally_of_quads` computes the same tally from a whole dataset at once: the fixtures use it, and
 the tests hold every build's statistics to it.
 """
@@ -36,6 +42,11 @@ _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _DCT = "http://purl.org/dc/terms/"
 _ARTICLE, _STATE, _MEETING = (t.ONTOLOGY + c for c in ("Article", "State", "Meeting"))
 _MENTIONS, _LOCATION, _START = (t.ONTOLOGY + p for p in ("mentions", "location", "startDate"))
+_LISTING = t.ONTOLOGY + "listingDate"
+#: The roles the calendar keeps days of: a meeting's participant or participating state, a
+#: statement's speaker. The calendar property of each is the role's name + "On".
+CALENDAR_ROLES = ("participant", "participantState", "speaker")
+_ROLES = {t.ONTOLOGY + role: role for role in CALENDAR_ROLES}
 _LANGUAGE, _PUBLISHER = _DCT + "language", _DCT + "publisher"
 
 # The kinds of key, the first item of each: the rest of the key is what is counted.
@@ -43,6 +54,7 @@ PUBLISHED = "published"  # publisher ("" when none), language: one article
 MENTIONED = "mentioned"  # entity: one article that names it
 PAIRED = "paired"  # state, state (in IRI order): one article that names both
 MET = "met"  # place, meeting, start date ("" when none): one graph that says so
+DAY = "day"  # role, entity, listing date: one article of that day that gives it that role
 
 Key = tuple[str, ...]
 
@@ -67,6 +79,8 @@ class _ArticleFacts:
     meetings: set[str] = field(default_factory=set)
     places: dict[str, list[str]] = field(default_factory=dict)
     starts: dict[str, list[str]] = field(default_factory=dict)
+    roles: set[tuple[str, str]] = field(default_factory=set)
+    listed: list[str] = field(default_factory=list)
 
     def take(self, quad: ox.Quad) -> None:
         s, p, o = quad.subject.value, quad.predicate.value, quad.object.value
@@ -83,6 +97,10 @@ class _ArticleFacts:
             self.places.setdefault(s, []).append(o)
         elif p == _START:
             self.starts.setdefault(s, []).append(o)
+        elif p in _ROLES:
+            self.roles.add((_ROLES[p], o))
+        elif p == _LISTING and s == self.article:
+            self.listed.append(o)
         elif s == self.article and p == _LANGUAGE:
             self.languages.append(o)
         elif s == self.article and p == _PUBLISHER:
@@ -99,6 +117,8 @@ class _ArticleFacts:
         for meeting in sorted(self.meetings):
             for place in self.places.get(meeting, []):
                 keys += [(MET, place, meeting, d) for d in self.starts.get(meeting) or [""]]
+        for role, entity in sorted(self.roles):
+            keys += [(DAY, role, entity, day) for day in sorted(set(self.listed))]
         return keys
 
 
@@ -129,6 +149,7 @@ class Tally:
         view = StatisticsView(GRAPH, DATASET)
         places: dict[str, set[str]] = {}
         dates: dict[str, list[str]] = {}
+        days: dict[tuple[str, str], list[str]] = {}
         for key, n in sorted(self.counts.items()):
             if n <= 0:
                 continue
@@ -144,6 +165,9 @@ class Tally:
                 places.setdefault(place, set()).add(meeting)
                 if date:
                     dates.setdefault(place, []).append(date)
+            elif kind == DAY:
+                role, entity, day = rest
+                days.setdefault((role, entity), []).append(day)
         for place in sorted(places):
             found = dates.get(place, [])
             view.met.append(
@@ -155,6 +179,10 @@ class Tally:
                     max(found) if found else None,
                 )
             )
+        view.calendar = [
+            Days(t.ONTOLOGY + role + "On", entity, listed)
+            for (role, entity), listed in sorted(days.items())
+        ]
         return view
 
 
@@ -168,6 +196,15 @@ class Observation:
 
 
 @dataclass
+class Days:
+    """The calendar of one entity in one role: ``entity property day`` for each day."""
+
+    property: str
+    entity: str
+    days: list[str]
+
+
+@dataclass
 class StatisticsView:
     graph: str
     dataset: str
@@ -175,6 +212,7 @@ class StatisticsView:
     mentioned: list[Observation] = field(default_factory=list)
     paired: list[Observation] = field(default_factory=list)
     met: list[Observation] = field(default_factory=list)
+    calendar: list[Days] = field(default_factory=list)
 
 
 def _observation(

@@ -1,6 +1,8 @@
-"""The statistics graph (kg.statistics): what one article adds to the counts, how builds and
-rebuilds keep them, and that the whole-corpus saved queries reading it answer exactly what
-counting over the article graphs answers (tests/fixtures/statistics/counted/)."""
+"""The statistics graph (kg.statistics): what one article adds to the counts and the calendar,
+how builds and rebuilds keep them, that the whole-corpus saved queries reading it answer exactly
+what counting over the article graphs answers (tests/fixtures/statistics/counted/), and that the
+listings paging by the calendar list what paging by the articles' own dates lists
+(tests/fixtures/statistics/paged/)."""
 
 from __future__ import annotations
 
@@ -16,16 +18,21 @@ from kg import statistics
 from kg.batch.cache import Cache, Entry, Manifest
 from kg.errors import KgError
 from kg.pipeline import _Build, build
+from kg.query import load_saved_queries, run_saved_query
 from kg.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference"
 COUNTED = Path(__file__).parent / "fixtures" / "statistics" / "counted"
 AGGREGATES = sorted(p.stem for p in COUNTED.glob("*.rq"))
+SAVED = load_saved_queries(ROOT / "queries")
+FROM_ARTICLES = load_saved_queries(Path(__file__).parent / "fixtures" / "statistics" / "paged")
 A = "https://w3id.org/dkg/id/article/a1"
 PL, DE, UA = (f"https://w3id.org/dkg/id/state/{c}" for c in ("PL", "DE", "UA"))
 WARSAW = "https://w3id.org/dkg/id/place/warsaw"
 M1, M2 = "https://w3id.org/dkg/id/meeting/m1", "https://w3id.org/dkg/id/meeting/m2"
+X, Y = "https://w3id.org/dkg/id/official/x", "https://w3id.org/dkg/id/official/y"
+ON = "https://w3id.org/dkg/ontology#participantOn"
 
 ONE_ARTICLE = f"""
 @prefix dkg: <https://w3id.org/dkg/ontology#> .
@@ -42,6 +49,17 @@ ONE_ARTICLE = f"""
   <https://w3id.org/dkg/id/statement/s> dkg:mentions <{DE}> .
 }}
 """
+
+
+# The same article with a listing date, two meetings of official x (one with state UA) and a
+# statement of official y.
+DATED_ARTICLE = ONE_ARTICLE.replace(
+    "<https://w3id.org/dkg/id/statement/s> dkg:mentions",
+    f"""<{A}> dkg:listingDate "2024-05-02"^^xsd:date .
+  <{M1}> dkg:participant <{X}> ; dkg:participantState <{UA}> .
+  <{M2}> dkg:participant <{X}> .
+  <https://w3id.org/dkg/id/statement/s> dkg:speaker <{Y}> ; dkg:mentions""",
+)
 
 
 def article_quads(text: str = ONE_ARTICLE) -> list[ox.Quad]:
@@ -93,6 +111,48 @@ def test_an_article_counts_its_publisher_language_mentions_state_pairs_and_meeti
             ("met", WARSAW, M2, ""),  # no date
         ]
     )  # fmt: skip
+
+
+def test_an_article_adds_its_listing_day_once_for_each_participant_state_and_speaker():
+    keys = statistics.contribution(A, article_quads(DATED_ARTICLE), frozenset({PL, DE}))
+    assert sorted(k for k in keys if k[0] == "day") == [
+        ("day", "participant", X, "2024-05-02"),  # two meetings, one day
+        ("day", "participantState", UA, "2024-05-02"),
+        ("day", "speaker", Y, "2024-05-02"),
+    ]
+    undated = DATED_ARTICLE.replace(f'<{A}> dkg:listingDate "2024-05-02"^^xsd:date .', "")
+    assert not [
+        k for k in statistics.contribution(A, article_quads(undated), frozenset()) if k[0] == "day"
+    ]
+
+
+def test_the_calendar_holds_a_day_while_an_article_of_that_day_still_names_the_entity():
+    dated = statistics.contribution(A, article_quads(DATED_ARTICLE), frozenset())
+    later = statistics.contribution(
+        A, article_quads(DATED_ARTICLE.replace("2024-05-02", "2024-06-30")), frozenset()
+    )
+    tally = statistics.Tally()
+    tally.add(dated)
+    tally.add(dated)  # a second article of the same day
+    tally.add(later)
+    calendar = {
+        (q.subject.value, q.predicate.value, q.object.value)
+        for q in statistics.quads(tally)
+        if q.predicate.value.endswith("On")
+    }
+    assert (X, ON, "2024-05-02") in calendar and (X, ON, "2024-06-30") in calendar
+    assert len(calendar) == 6  # three entities, two days each: one triple a day however many
+    tally.subtract(dated)
+    assert (X, ON, "2024-05-02") in {
+        (q.subject.value, q.predicate.value, q.object.value) for q in statistics.quads(tally)
+    }
+    tally.subtract(dated)
+    remaining = {
+        (q.subject.value, q.object.value)
+        for q in statistics.quads(tally)
+        if q.predicate.value == ON
+    }
+    assert remaining == {(X, "2024-06-30")}
 
 
 def test_a_statements_mentions_and_a_graph_not_typed_as_article_count_no_article():
@@ -204,3 +264,39 @@ def test_the_saved_aggregate_answers_what_counting_over_every_article_answers(na
     expected = rows(corpus_store, counted)
     assert expected, f"{name}: the synthetic corpus gives no rows to compare"
     assert rows(corpus_store, saved) == expected
+
+
+# -- the listings paged by the calendar -------------------------------------------------------
+def every_page(store: ox.Store, saved, params: dict[str, str]) -> list[list[str]]:
+    """Every page of a listing, each asked for before the previous page's oldest day."""
+    found: list[list[str]] = []
+    before: str | None = None
+    while len(found) < 50:
+        paged = {**params, "limit": "10000", **({"before": before} if before else {})}
+        _, page = run_saved_query(store, saved, paged)
+        found.append([str(row) for row in page])
+        dated = [row[0].value for row in page if isinstance(row[0], ox.Literal)]
+        if len(set(dated)) < 7:
+            return found
+        before = min(dated)
+    raise AssertionError(f"{saved.name}: the pages do not end")
+
+
+def entities(store: ox.Store, kind: str) -> list[str]:
+    text = f"PREFIX dkg: <https://w3id.org/dkg/ontology#> SELECT ?x WHERE {{ ?x a dkg:{kind} }}"
+    return sorted(s["x"].value for s in store.query(text, use_default_graph_as_union=True))
+
+
+@pytest.mark.parametrize(("name", "param", "kind"), [
+    ("official-timeline", "official", "Official"),
+    ("meetings-with-state", "state", "State"),
+])  # fmt: skip
+def test_a_listing_paged_by_the_calendar_lists_what_paging_by_every_articles_date_lists(
+    name, param, kind, corpus_store
+):
+    compared = 0
+    for entity in entities(corpus_store, kind):
+        by_articles = every_page(corpus_store, FROM_ARTICLES[name], {param: entity})
+        assert every_page(corpus_store, SAVED[name], {param: entity}) == by_articles, entity
+        compared += len(by_articles) > 1
+    assert compared >= 2, f"{name}: fewer than two entities with more than one page"
