@@ -122,7 +122,7 @@ def test_a_page_holds_seven_days_newest_first_and_the_undated_articles_come_last
 
 
 def test_a_parameter_is_bound_in_every_sub_select_that_names_it():
-    saved = SAVED["official-statements"]
+    saved = SAVED["who-met-whom"]
     text = query_with_values(
         saved,
         {
@@ -132,9 +132,10 @@ def test_a_parameter_is_bound_in_every_sub_select_that_names_it():
     )
     both = '(?official ?before) { (<http://www.wikidata.org/entity/Q58085> "2024-01-01"'
     official = "VALUES (?official) { (<http://www.wikidata.org/entity/Q58085>) }"
-    # the query's own WHERE and the page's days get both; the official's articles and the
-    # official's own sub-select get the official; the scan of every date gets neither
-    assert text.count(f"VALUES {both}") == 2
+    # the query's own WHERE, the page's days and the candidate days get both; the official's
+    # articles and the every-day branch (which names the official to switch itself off) get
+    # the official; the scan of every article's date gets neither
+    assert text.count(f"VALUES {both}") == 3
     assert text.count(official) == 2
     dates = text[text.index("SELECT ?article ?listed") :].split("}", 1)[0]
     assert "VALUES" not in dates

@@ -289,6 +289,7 @@ def entities(store: ox.Store, kind: str) -> list[str]:
 
 @pytest.mark.parametrize(("name", "param", "kind"), [
     ("official-timeline", "official", "Official"),
+    ("official-statements", "official", "Official"),
     ("meetings-with-state", "state", "State"),
 ])  # fmt: skip
 def test_a_listing_paged_by_the_calendar_lists_what_paging_by_every_articles_date_lists(
