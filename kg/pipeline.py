@@ -13,7 +13,7 @@
    copied from the previous dump's unchanged spans on a rebuild;
 5. load: a full build bulk-loads that file into a new store and compacts it; a build that
    changed few articles copies the live store (hard links), replaces only their graphs, and
-   brings the statistics graph to the new tally's by its difference;
+   changes the statistics graph by what differs from the new tally's graph;
 6. report: the per-article validation results merged into `validation.json`;
 7. switch: the new generation becomes live in one atomic rename (kg.load).
 
