@@ -100,18 +100,18 @@ def _static_entry(cache: Cache, key: str, reference_dir: Path) -> dict[str, Any]
     reference = map.parse_trig(map.render_reference(ref), "reference data")
     quads = list(dict.fromkeys(reference + static_graphs()))
     dataset = Dataset()
-    nquads = ox.serialize(reference, format=ox.RdfFormat.N_QUADS) or b""
+    nquads = _nquads(reference)
     dataset.parse(data=nquads.decode("utf-8"), format="nquads")
     results = [_as_dict(r) for r in validate.validate_dataset(dataset).results]
     meta = {"quads": len(quads), "results": results}
-    cache.put(key, ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"", meta)
+    cache.put(key, _nquads(quads), meta)
     return meta
 
 
 def _reference_nquads(cache: Cache, key: str) -> bytes:
     graph = ox.NamedNode(rdfterms.REFERENCE_GRAPH)
     quads = ox.parse(path=str(cache.nquads(key)), format=ox.RdfFormat.N_QUADS)
-    return ox.serialize([q for q in quads if q.graph_name == graph], format=ox.RdfFormat.N_QUADS)
+    return _nquads([q for q in quads if q.graph_name == graph])
 
 
 def _as_dict(result: validate.ValidationResult) -> dict[str, Any]:

@@ -231,10 +231,6 @@ def quads(tally: Tally) -> list[ox.Quad]:
     return map.parse_trig(render(tally), "statistics graph")
 
 
-def nquads(tally: Tally) -> bytes:
-    return ox.serialize(quads(tally), format=ox.RdfFormat.N_QUADS) or b""
-
-
 def tally_of_quads(dataset: Iterable[ox.Quad]) -> Tally:
     """The tally of a whole dataset: every named graph whose name is an article IRI counts as
     that article's graph; a dkg:State typed in any graph is a state, as in the union graph."""

@@ -15,7 +15,7 @@ import pytest
 
 from kg.errors import UsageError
 from kg.pipeline import build
-from kg.query import load_saved_queries, query_with_values, run_saved_query
+from kg.query import SavedQuery, load_saved_queries, query_with_values, run_saved_query
 from kg.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,13 +73,14 @@ def whole_listing(store: ox.Store, name: str, params: dict[str, str]) -> list[tu
     return rows
 
 
-def pages(store: ox.Store, name: str, params: dict[str, str]) -> list[list[tuple]]:
+def pages(store: ox.Store, saved: SavedQuery, params: dict[str, str]) -> list[list[tuple]]:
     """Every page of the listing, each asked for with the previous page's oldest date."""
+    name = saved.name
     found: list[list[tuple]] = []
     before: str | None = None
     while True:
         paged = {**params, "limit": "10000", **({"before": before} if before else {})}
-        variables, rows = run_saved_query(store, SAVED[name], paged)
+        variables, rows = run_saved_query(store, saved, paged)
         assert variables[0] == "listed", f"{name}: `listed` opens the row"
         found.append(rows)
         dated = [row[0].value for row in rows if isinstance(row[0], ox.Literal)]
@@ -93,7 +94,7 @@ def pages(store: ox.Store, name: str, params: dict[str, str]) -> list[list[tuple
 def test_paged_listing_loses_and_repeats_no_row_of_the_whole_listing(store, name):
     params = narrowing(store, name)
     whole = whole_listing(store, name, params)
-    found = pages(store, name, params)
+    found = pages(store, SAVED[name], params)
     paged = [row for page in found for row in page]
     assert len(paged) == len(set(paged)), f"{name}: a row is on two pages"
     assert sorted(map(str, paged)) == sorted(map(str, whole))
@@ -103,7 +104,7 @@ def test_paged_listing_loses_and_repeats_no_row_of_the_whole_listing(store, name
 @pytest.mark.parametrize("name", PAGED)
 def test_a_page_holds_seven_days_newest_first_and_the_undated_articles_come_last(store, name):
     params = narrowing(store, name)
-    found = pages(store, name, params)
+    found = pages(store, SAVED[name], params)
     previous_oldest: dt.date | None = None
     for number, page in enumerate(found):
         keys = [row[0] for row in page]

@@ -13,12 +13,13 @@ import orjson
 import pyoxigraph as ox
 import pytest
 from test_build_incremental import dump_in_order
+from test_listing_pages import pages
 
 from kg import statistics
 from kg.batch.cache import Cache, Entry, Manifest
 from kg.errors import KgError
 from kg.pipeline import _Build, build
-from kg.query import load_saved_queries, run_saved_query
+from kg.query import load_saved_queries
 from kg.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -267,21 +268,6 @@ def test_the_saved_aggregate_answers_what_counting_over_every_article_answers(na
 
 
 # -- the listings paged by the calendar -------------------------------------------------------
-def every_page(store: ox.Store, saved, params: dict[str, str]) -> list[list[str]]:
-    """Every page of a listing, each asked for before the previous page's oldest day."""
-    found: list[list[str]] = []
-    before: str | None = None
-    while len(found) < 50:
-        paged = {**params, "limit": "10000", **({"before": before} if before else {})}
-        _, page = run_saved_query(store, saved, paged)
-        found.append([str(row) for row in page])
-        dated = [row[0].value for row in page if isinstance(row[0], ox.Literal)]
-        if len(set(dated)) < 7:
-            return found
-        before = min(dated)
-    raise AssertionError(f"{saved.name}: the pages do not end")
-
-
 def entities(store: ox.Store, kind: str) -> list[str]:
     text = f"PREFIX dkg: <https://w3id.org/dkg/ontology#> SELECT ?x WHERE {{ ?x a dkg:{kind} }}"
     return sorted(s["x"].value for s in store.query(text, use_default_graph_as_union=True))
@@ -297,7 +283,7 @@ def test_a_listing_paged_by_the_calendar_lists_what_paging_by_every_articles_dat
 ):
     compared = 0
     for entity in entities(corpus_store, kind):
-        by_articles = every_page(corpus_store, FROM_ARTICLES[name], {param: entity})
-        assert every_page(corpus_store, SAVED[name], {param: entity}) == by_articles, entity
+        by_articles = pages(corpus_store, FROM_ARTICLES[name], {param: entity})
+        assert pages(corpus_store, SAVED[name], {param: entity}) == by_articles, entity
         compared += len(by_articles) > 1
     assert compared >= 2, f"{name}: fewer than two entities with more than one page"
