@@ -134,12 +134,14 @@ class Gazetteer:
     def __init__(self, names: list[Name]) -> None:
         self._names = names
         self._first_words: dict[tuple[str, str], frozenset[str]] = {}
-        self._by_prefix: dict[str, list[Name]] = defaultdict(list)
+        self._by_prefix: dict[str, list[_Pattern]] = defaultdict(list)
         for name in names:
             if name.words:
-                self._by_prefix[fold(name.words[0])[:3]].append(name)
+                self._by_prefix[fold(name.words[0])[:3]].append(_Pattern(name))
         for bucket in self._by_prefix.values():
-            bucket.sort(key=lambda n: -len(n.words))
+            bucket.sort(key=lambda p: -len(p.name.words))
+        # language -> token text -> the names whose first word that token matches
+        self._starts: dict[str, dict[str, tuple[tuple[_Pattern, bool], ...]]] = defaultdict(dict)
 
     def first_words(self, type_: str, language: str) -> frozenset[str]:
         """The folded first words of the names of one type, as written (not inflected)."""
@@ -155,9 +157,18 @@ class Gazetteer:
     def find(self, toks: list[Token], language: str) -> list[Match]:
         """Every non-overlapping match, longest first at each position, left to right."""
         found: list[Match] = []
+        starts = self._starts[language]
         i = 0
         while i < len(toks):
-            best = self._best_at(toks, i, language)
+            tok = toks[i]
+            candidates = starts.get(tok.text)
+            if candidates is None:
+                candidates = self._names_starting_with(tok, language)
+            best = None
+            for pattern, inflected in candidates:
+                best = pattern.match_at(toks, i, language, inflected)
+                if best is not None:
+                    break
             if best is None:
                 i += 1
                 continue
@@ -165,16 +176,25 @@ class Gazetteer:
             i = best.last + 1
         return found
 
-    def _best_at(self, toks: list[Token], i: int, language: str) -> Match | None:
-        for name in self._by_prefix.get(toks[i].folded[:3], ()):
-            if name.language not in (None, language):
+    def _names_starting_with(self, tok: Token, language: str) -> tuple[tuple[_Pattern, bool], ...]:
+        """The names, in the order they are tried, whose first word `tok` matches, each with
+        whether it matched as an inflected form. Most tokens start no name, and the same words
+        come back in every article, so the answer is kept per token text."""
+        candidates = []
+        for pattern in self._by_prefix.get(tok.folded[:3], ()):
+            if pattern.name.language not in (None, language):
                 continue
-            for window, words, last in _windows(name, toks, i, language):
-                inflected = _window_matches(window, words, name, language)
-                if inflected is not None:
-                    return Match(name, i, last, toks[i].start, toks[last].end, inflected)
-        return None
+            inflected = pattern.first_word_matches(tok, language)
+            if inflected is not None:
+                candidates.append((pattern, inflected))
+        starts = self._starts[language]
+        if len(starts) >= _MAX_REMEMBERED_TOKENS:  # bounds a worker's memory over a long build
+            starts.clear()
+        starts[tok.text] = found = tuple(candidates)
+        return found
 
+
+_MAX_REMEMBERED_TOKENS = 50_000
 
 # In a cue, "..." stands for a few words naming the body or the state ("szef polskiej
 # dyplomacji", "head of the foreign affairs committee"): lower-case in Polish; English
@@ -183,55 +203,94 @@ GAP = "..."
 MAX_GAP_WORDS = 3
 
 
-def _windows(name: Name, toks: list[Token], i: int, language: str):
-    """(tokens, the name's words they stand for, index of the last token) to try at toks[i]."""
-    if GAP not in name.words:
-        last = i + len(name.words) - 1
-        if last < len(toks) and _adjacent(toks[i : last + 1]):
-            yield toks[i : last + 1], name.words, last
-        return
-    cut = name.words.index(GAP)
-    head, tail = name.words[:cut], name.words[cut + 1 :]
-    for gap in range(1, MAX_GAP_WORDS + 1):
-        last = i + len(head) + gap + len(tail) - 1
-        if last >= len(toks) or not _adjacent(toks[i : last + 1]):
-            return
-        inside = toks[i + len(head) : i + len(head) + gap]
-        if language != "en" and any(t.capitalised for t in inside):
-            return
-        yield toks[i : i + len(head)] + toks[last - len(tail) + 1 : last + 1], head + tail, last
+@dataclass(frozen=True)
+class _Word:
+    """One word of a name, with what matching a token against it needs worked out once."""
+
+    text: str
+    folded: str
+    acronym: bool  # US, EU, NATO: matches only as written
+    capital: bool
 
 
-def _window_matches(window: list[Token], words: tuple[str, ...], name: Name, language: str):
-    """None: no match; else whether any token matched as an inflected form."""
-    inflected = False
-    for k, (tok, word) in enumerate(zip(window, words, strict=True)):
-        result = _token_matches(tok, word, name, language, k == len(words) - 1)
-        if result is None:
+def _word(text: str) -> _Word:
+    return _Word(text, fold(text), len(text) >= 2 and text.isupper(), text[:1].isupper())
+
+
+class _Pattern:
+    """A name as the gazetteer matches it: the words before and after its gap, if it has one."""
+
+    __slots__ = ("name", "head", "tail", "gapped", "words", "proper", "adjective")
+
+    def __init__(self, name: Name) -> None:
+        self.name = name
+        self.gapped = GAP in name.words
+        cut = name.words.index(GAP) if self.gapped else len(name.words)
+        self.head = tuple(_word(w) for w in name.words[:cut])
+        self.tail = tuple(_word(w) for w in name.words[cut + 1 :])
+        self.words = self.head + self.tail  # the words tokens stand for, gap left out
+        self.proper = name.strength != "adjective" and name.type != "PostCue"
+        self.adjective = name.strength == "adjective"
+
+    def first_word_matches(self, tok: Token, language: str) -> bool | None:
+        """None: `tok` is not this name's first word; else whether it matched as inflected."""
+        return self._word_matches(tok, 0, language)
+
+    def match_at(self, toks: list[Token], i: int, language: str, inflected: bool) -> Match | None:
+        """The match of this name at toks[i], whose first word is known to match."""
+        for window, last in self._windows(toks, i, language):
+            rest = self._rest_matches(window, language)
+            if rest is not None:
+                return Match(self.name, i, last, toks[i].start, toks[last].end, inflected or rest)
+        return None
+
+    def _windows(self, toks: list[Token], i: int, language: str):
+        """(tokens, index of the last token) to try at toks[i]; with a gap, one per gap size."""
+        if not self.gapped:
+            last = i + len(self.head) - 1
+            if last < len(toks) and _adjacent(toks[i : last + 1]):
+                yield toks[i : last + 1], last
+            return
+        head, tail = len(self.head), len(self.tail)
+        for gap in range(1, MAX_GAP_WORDS + 1):
+            last = i + head + gap + tail - 1
+            if last >= len(toks) or not _adjacent(toks[i : last + 1]):
+                return
+            inside = toks[i + head : i + head + gap]
+            if language != "en" and any(t.capitalised for t in inside):
+                return
+            yield toks[i : i + head] + toks[last - tail + 1 : last + 1], last
+
+    def _rest_matches(self, window: list[Token], language: str) -> bool | None:
+        """None: a word after the first does not match; else whether any matched inflected."""
+        inflected = False
+        for k in range(1, len(window)):
+            result = self._word_matches(window[k], k, language)
+            if result is None:
+                return None
+            inflected = inflected or result
+        return inflected
+
+    def _word_matches(self, tok: Token, k: int, language: str) -> bool | None:
+        """None: no match; False: exact (diacritics aside); True: matched as an inflected form."""
+        word = self.words[k]
+        if word.acronym:
+            return False if tok.text == word.text else None
+        last = k == len(self.words) - 1
+        if self.proper and word.capital and not tok.capitalised and (last or language != "pl"):
             return None
-        inflected = inflected or result
-    return inflected
+        if self.adjective and language == "en" and not tok.capitalised:
+            return None
+        if tok.folded == word.folded:
+            return False
+        if language == "pl" and inflected_match(tok.folded, word.folded):
+            return True
+        return None
 
 
 def _adjacent(window: list[Token]) -> bool:
     """Tokens of one name are separated by a space or a hyphen only, never a line break."""
     return all(b.start - a.end <= 2 for a, b in zip(window, window[1:], strict=False))
-
-
-def _token_matches(tok: Token, word: str, name: Name, language: str, last: bool) -> bool | None:
-    """None: no match; False: exact (diacritics aside); True: matched as an inflected form."""
-    if len(word) >= 2 and word.isupper():  # acronyms (US, EU, NATO) match only as written
-        return False if tok.text == word else None
-    proper = name.strength != "adjective" and name.type != "PostCue"
-    if proper and word[:1].isupper() and not tok.capitalised and (last or language != "pl"):
-        return None
-    if name.strength == "adjective" and language == "en" and not tok.capitalised:
-        return None
-    if tok.folded == fold(word):
-        return False
-    if language == "pl" and inflected_match(tok.folded, fold(word)):
-        return True
-    return None
 
 
 # Case endings of Polish personal names and the nominative ending that replaces them, longest
