@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from kg.extract.lexicon import Lexicon
 from kg.extract.mentions import (
@@ -21,6 +22,7 @@ from kg.extract.text import (
     nested_quotation_spans,
     paragraphs,
     quotation_spans,
+    quote_mask,
     sentences,
     tokens,
 )
@@ -47,7 +49,16 @@ class Document:
         return self.finder.post_phrases if self.finder else []
 
     def in_quote(self, pos: int) -> bool:
-        return any(s <= pos < e for s, e in self.quotes)
+        return 0 <= pos < len(self._quoted) and self._quoted[pos] == 1
+
+    @cached_property
+    def _quoted(self) -> bytearray:
+        """Which characters stand inside a quotation: `in_quote` is asked of every token."""
+        return quote_mask(max([len(self.text)] + [e for _, e in self.quotes]), self.quotes)
+
+    @cached_property
+    def _token_starts(self) -> list[int]:
+        return [t.start for t in self.toks]
 
     def outer_quote(self, qs: int, qe: int) -> tuple[int, int] | None:
         """The quotation a quote at (qs, qe) stands inside, if any."""
@@ -67,8 +78,7 @@ class Document:
         return -1
 
     def tokens_between(self, start: int, end: int) -> list[Token]:
-        starts = [t.start for t in self.toks]
-        i = bisect.bisect_left(starts, start)
+        i = bisect.bisect_left(self._token_starts, start)
         out = []
         while i < len(self.toks) and self.toks[i].end <= end:
             out.append(self.toks[i])
