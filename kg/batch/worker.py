@@ -82,8 +82,11 @@ class ArticleValidator:
         self.reference_rows = reference_rows
 
     def results(self, graph_iri: str, quads: list[ox.Quad]) -> list[dict[str, Any]]:
-        article = [_triple(quad) for quad in quads]
-        in_default = [ox.Quad(q.subject, q.predicate, q.object) for q in quads]
+        article, in_default = [], []
+        for quad in quads:
+            s, p, o = quad.subject, quad.predicate, quad.object
+            article.append((from_ox(s), from_ox(p), from_ox(o)))
+            in_default.append(ox.Quad(s, p, o))
         report = validate.validate_article(article, graph_iri, self.reference, quads=in_default)
         found = []
         for r in report.results:

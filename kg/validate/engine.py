@@ -53,8 +53,6 @@ _SPARQL_VARIABLES_UNSUPPORTED = re.compile(
     r"[?$](currentShape|shapesGraph|failure)\b|\$PATH\b|(?i:\bVALUES\b|\bMINUS\b)"
 )
 # Terms used on every node (rdflib's namespace attribute look-up is slow in a hot loop).
-_TYPE = URIRef(str(RDF.type))
-_SUBCLASS_OF = URIRef(str(RDFS.subClassOf))
 _TARGET_CLASS = URIRef(str(SH.targetClass))
 _TARGET_NODE = URIRef(str(SH.targetNode))
 _TARGET_SUBJECTS_OF = URIRef(str(SH.targetSubjectsOf))
@@ -105,8 +103,10 @@ def _index(triples: Iterable[tuple[Node, Node, Node]]) -> tuple[dict, dict]:
 # the terms it made, cleared when full so that a long build's worker stays flat in memory.
 _MEMO_SIZE = 100_000
 _OX_IRIS: dict[URIRef, Any] = {}
-_IRIS: dict[str, URIRef] = {}
-_LITERALS: dict[Any, Literal] = {}
+_TERMS: dict[Any, Node] = {}  # pyoxigraph term -> rdflib term (IRIs and literals)
+# The base graph's and the shapes' own term objects, which `from_ox` hands out again: a lookup
+# in the base's indexes then finds its key by identity, without rdflib's (Python) __eq__.
+_CANONICAL: dict[Any, Node] = {}
 
 
 def to_ox(term: Node) -> Any:
@@ -129,21 +129,40 @@ def to_ox(term: Node) -> Any:
 
 def from_ox(term: Any) -> Node:
     """A pyoxigraph term as rdflib's (simple literals without a datatype, as rdflib reads them)."""
-    if isinstance(term, ox.NamedNode):
-        iri = _IRIS.get(term.value)
-        if iri is None:
-            if len(_IRIS) > _MEMO_SIZE:
-                _IRIS.clear()
-            iri = _IRIS[term.value] = URIRef(term.value)
-        return iri
-    if isinstance(term, ox.BlankNode):
+    known = _TERMS.get(term)
+    if known is not None:
+        return known
+    kind = type(term)
+    if kind is ox.BlankNode:
         return BNode(term.value)
-    literal = _LITERALS.get(term)
-    if literal is None:
-        if len(_LITERALS) > _MEMO_SIZE:
-            _LITERALS.clear()
-        literal = _LITERALS[term] = _literal(term)
-    return literal
+    if len(_TERMS) > _MEMO_SIZE:
+        _TERMS.clear()
+        _TERMS.update(_CANONICAL)
+    made = _TERMS[term] = URIRef(term.value) if kind is ox.NamedNode else _literal(term)
+    return made
+
+
+def canonical(term: Node) -> Node:
+    """The one object `from_ox` returns for ``term`` from now on (``term`` itself if it is the
+    first); blank nodes, and literals rdflib reads otherwise than `from_ox` makes them (a
+    "x"^^xsd:string), are returned as they are."""
+    if isinstance(term, BNode):
+        return term
+    as_ox = to_ox(term)
+    known = _CANONICAL.get(as_ox)
+    if known is not None and known == term:
+        return known
+    if known is None and _from_ox_afresh(as_ox) == term:
+        _CANONICAL[as_ox] = _TERMS[as_ox] = term
+    return term
+
+
+def _from_ox_afresh(term: Any) -> Node:
+    return URIRef(term.value) if type(term) is ox.NamedNode else _literal(term)
+
+
+_TYPE = canonical(URIRef(str(RDF.type)))
+_SUBCLASS_OF = canonical(URIRef(str(RDFS.subClassOf)))
 
 
 def _literal(term: Any) -> Literal:
@@ -167,7 +186,7 @@ class Base:
     RUNS_PER_STORE = 500
 
     def __init__(self, graph: Graph) -> None:
-        self.triples = set(graph)
+        self.triples = {(canonical(s), canonical(p), canonical(o)) for s, p, o in graph}
         self.out, self.into = _index(self.triples)
         self._quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in self.triples]
         self._runs = 0
@@ -207,7 +226,7 @@ class View:
         self.added = added
         self._quads = quads  # ``added`` as pyoxigraph quads, when the caller had them
         self.out, self.into = _index(added)
-        self._own_subclassing = any(p == _SUBCLASS_OF for _, p, _ in added)
+        self._own_subclassing = any(_SUBCLASS_OF in ps for ps in self.out.values())
         self.focus: set[Node] | None = None  # the nodes a run was asked to check, if not all
         # SPARQL rows asked for ahead, for all focus nodes at once: (constraint, node) -> rows
         self.prefetched: dict[tuple[int, Node], list[dict[str, Node]]] = {}
@@ -561,7 +580,7 @@ class Engine:
         shape = Shape(node, severity, messages)  # type: ignore[arg-type]
         self._shapes[node] = shape  # before the parts: shapes may refer to each other
         shape.deactivated = g.value(node, SH.deactivated) == Literal(True)
-        shape.targets = [(t, o) for t in _TARGETS for o in g.objects(node, t)]
+        shape.targets = [(t, canonical(o)) for t in _TARGETS for o in g.objects(node, t)]
         path = g.value(node, SH.path)
         if path is not None:
             shape.path, shape.inverse = self._path(path)
@@ -574,10 +593,10 @@ class Engine:
 
     def _path(self, path: Node) -> tuple[Node, bool]:
         if isinstance(path, URIRef):
-            return path, False
+            return canonical(path), False
         inverse = self.graph.value(path, SH.inversePath)
         if isinstance(inverse, URIRef) and len(set(self.graph.predicates(path, None))) == 1:
-            return inverse, True
+            return canonical(inverse), True
         raise Unsupported(f"the property path {path} is neither an IRI nor ^IRI")
 
     def _sparql_constraint(self, shape: Shape, node: Node) -> Sparql:
@@ -618,7 +637,7 @@ class Engine:
         g = self.graph
         node = shape.node
         for cls in g.objects(node, SH["class"]):
-            yield "ClassConstraintComponent", _class_check(cls)
+            yield "ClassConstraintComponent", _class_check(canonical(cls))
         for datatype in g.objects(node, SH.datatype):
             yield "DatatypeConstraintComponent", _datatype_check(datatype)
         for kind in g.objects(node, SH.nodeKind):
@@ -643,15 +662,15 @@ class Engine:
         if g.value(node, SH.uniqueLang) == Literal(True):
             yield "UniqueLangConstraintComponent", _unique_lang_check
         for allowed in g.objects(node, SH["in"]):
-            yield "InConstraintComponent", _in_check(self._list(allowed))
+            yield "InConstraintComponent", _in_check([canonical(v) for v in self._list(allowed)])
         for value in g.objects(node, SH.hasValue):
-            yield "HasValueConstraintComponent", _has_value_check(value)
+            yield "HasValueConstraintComponent", _has_value_check(canonical(value))
         for parameter, component, passes in _RANGES:
             for bound in g.objects(node, parameter):
                 yield component, _range_check(bound, passes)
         for parameter, component, strict in _PAIRS:
             for other in g.objects(node, parameter):
-                yield component, _pair_check(other, strict)
+                yield component, _pair_check(canonical(other), strict)
         for parameter, component, rule in _LOGICAL:
             for shapes in g.objects(node, parameter):
                 members = [self.shape(s) for s in self._list(shapes)]
@@ -704,18 +723,22 @@ def _datatype_check(datatype: Node) -> Check:
     return check
 
 
+_RDFS_LITERAL, _RDFS_DATATYPE = URIRef(str(RDFS.Literal)), URIRef(str(RDFS.Datatype))
+_STRING, _LANG_STRING = URIRef(str(XSD.string)), URIRef(str(RDF.langString))
+
+
 def _has_datatype(v: Node, datatype: Node) -> bool:
     if not isinstance(v, Literal):
         return False
     if v.datatype == datatype:
         return getattr(v, "ill_typed", None) is not True and _actual_datatype(v, datatype)
-    if datatype == RDFS.Literal:
+    if datatype == _RDFS_LITERAL:
         return True
-    if datatype == RDFS.Datatype and v.datatype:
+    if datatype == _RDFS_DATATYPE and v.datatype:
         return True
-    if v.datatype is None and v.language is None and datatype == XSD.string:
+    if v.datatype is None and v.language is None and datatype == _STRING:
         return _actual_datatype(v, datatype)
-    if datatype == RDF.langString and v.language:
+    if datatype == _LANG_STRING and v.language:
         return _actual_datatype(v, datatype)
     return False
 
@@ -832,15 +855,24 @@ def _range_check(bound: Node, passes: Callable[[int], bool]) -> Check:
     if not isinstance(bound, Literal):
         raise Unsupported(f"a range bound that is not a literal: {bound}")
     bound_is_string = isinstance(bound.value, str)
+    # Values repeat across articles (offsets, confidences, dates); pySHACL's comparison is slow.
+    judged: dict[Node, bool] = {}
+
+    def in_range(v: Node) -> bool:
+        if not (isinstance(v, Literal) and isinstance(v.value, str) == bound_is_string):
+            return False
+        try:
+            return passes(compare_literal(v, bound))
+        except (TypeError, NotImplementedError):
+            return False
 
     def check(view: View, focus: Node, values: list[Node]) -> Iterator[Node | None]:
         for v in values:
-            ok = False
-            if isinstance(v, Literal) and isinstance(v.value, str) == bound_is_string:
-                try:
-                    ok = passes(compare_literal(v, bound))
-                except (TypeError, NotImplementedError):
-                    ok = False
+            ok = judged.get(v)
+            if ok is None:
+                if len(judged) > _MEMO_SIZE:
+                    judged.clear()
+                ok = judged[v] = in_range(v)
             if not ok:
                 yield v
 
