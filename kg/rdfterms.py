@@ -4,6 +4,7 @@ passes through one of these functions, so no text can break out of its term."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal
 
@@ -39,6 +40,7 @@ class TermError(ValueError):
     """A value that cannot be written as the RDF term asked for."""
 
 
+@functools.lru_cache(maxsize=65536)  # a template writes the same predicates and entities often
 def iri(value: str) -> str:
     """`<value>` for an absolute IRI; refuses anything that is not one."""
     value = str(value)
