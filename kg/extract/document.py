@@ -171,6 +171,7 @@ def prepare(text: str, language: str, anchor: dt.date | None, lex: Lexicon) -> D
     masked = _mask(text, debris)
     quotes = quotation_spans(masked)
     quotes = sorted(quotes + nested_quotation_spans(masked, quotes))
+    paras = paragraphs(masked)
     return Document(
         text=text,
         language=language,
@@ -178,8 +179,8 @@ def prepare(text: str, language: str, anchor: dt.date | None, lex: Lexicon) -> D
         lex=lex,
         toks=tokens(masked),
         quotes=quotes,
-        sentences=sentences(masked, lex.abbreviations, quotes),
-        paragraphs=paragraphs(masked),
+        sentences=sentences(masked, lex.abbreviations, quotes, paras),
+        paragraphs=paras,
         debris=debris,
     )
 

@@ -64,8 +64,32 @@ class Region:
 _PAIRS = {"“": '”"', "„": '”“"', "«": "»", "»": "«", "‘": "’"}
 
 
+# The quotation loops jump from mark to mark: a search of the text runs in C, a Python loop over
+# every character does not.
+_OPENING_MARKS = re.compile('["“„«»‘]')
+# Where a quotation opened by a mark may stop: a straight quote stops at a typographic opening
+# mark too, which cannot sit inside it.
+_STOPS = {
+    opener: re.compile("[" + re.escape(stops) + "]")
+    for opener, stops in {'"': '"“„', **_PAIRS}.items()
+}
+
+
 def _apostrophe(text: str, j: int) -> bool:
     return text[j] == "’" and j + 1 < len(text) and text[j + 1].isalpha()
+
+
+def _quote_stop(text: str, i: int) -> int:
+    """Where the quotation opened at i stops: its closing mark (an apostrophe is none), a
+    typographic mark inside a straight quote, or the end of the text."""
+    stops = _STOPS[text[i]]
+    j = i + 1
+    while (mark := stops.search(text, j)) is not None:
+        j = mark.start()
+        if not _apostrophe(text, j):
+            return j
+        j += 1
+    return len(text)
 
 
 def quotation_spans(text: str) -> list[tuple[int, int]]:
@@ -78,17 +102,11 @@ def quotation_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     i = 0
     n = len(text)
-    while i < n:
+    while (mark := _OPENING_MARKS.search(text, i)) is not None:
+        i = mark.start()
         c = text[i]
-        closers = '"' if c == '"' else _PAIRS.get(c)
-        if closers is None:
-            i += 1
-            continue
-        j = i + 1
-        while j < n and (text[j] not in closers or _apostrophe(text, j)):
-            if c == '"' and text[j] in "“„":  # a typographic quote cannot sit inside a straight one
-                break
-            j += 1
+        closers = '"' if c == '"' else _PAIRS[c]
+        j = _quote_stop(text, i)
         if c == '"' and j < n and _reopened(text, i, j):
             # a quote over two paragraphs: the first is left open, the next reopens with a mark
             spans.append((i + 1, i + 1 + len(text[i + 1 : j].rstrip())))
@@ -142,24 +160,34 @@ def _plausible_quote(inner: str) -> bool:
     return bool(inner.strip()) and len(inner) < 3000 and inner.count("\n\n") < 3
 
 
+_PARAGRAPH = re.compile(r"(?:[^\n]|\n(?!\s*\n))+")
+# Characters that may end a sentence: the sentence loop jumps from one to the next.
+_SENTENCE_MARKS = re.compile('[.!?"”»]')
+
+
 def paragraphs(text: str) -> list[Region]:
     regions = []
-    for m in re.finditer(r"(?:[^\n]|\n(?!\s*\n))+", text):
+    for m in _PARAGRAPH.finditer(text):
         if m.group().strip():
             regions.append(Region(m.start(), m.end()))
     return regions
 
 
 def sentences(
-    text: str, abbreviations: frozenset[str], quotes: list[tuple[int, int]]
+    text: str,
+    abbreviations: frozenset[str],
+    quotes: list[tuple[int, int]],
+    paras: list[Region] | None = None,
 ) -> list[Region]:
-    """Sentence regions. A sentence never ends inside a quotation or after an abbreviation."""
+    """Sentence regions. A sentence never ends inside a quotation or after an abbreviation.
+    `paras`: the text's `paragraphs`, when the caller has them already."""
     inside = quote_mask(len(text), quotes)
     regions = []
-    for para in paragraphs(text):
+    for para in paragraphs(text) if paras is None else paras:
         start = para.start
         i = para.start
-        while i < para.end:
+        while (mark := _SENTENCE_MARKS.search(text, i, para.end)) is not None:
+            i = mark.start()
             c = text[i]
             if c in ".!?" and not inside[i] and _sentence_ends(text, i, abbreviations):
                 end = i + 1
@@ -194,12 +222,16 @@ def quote_mask(length: int, quotes: list[tuple[int, int]]) -> bytearray:
     return mask
 
 
+_LAST_WORD = re.compile(r"(\S+)$")
+_INITIAL = re.compile(r"(?:^|\s)[A-ZŁŚŻŹ]\.$")
+
+
 def _sentence_ends(text: str, i: int, abbreviations: frozenset[str]) -> bool:
     if text[i] == ".":
-        word = re.search(r"(\S+)$", text[max(0, i - 12) : i + 1])
+        word = _LAST_WORD.search(text[max(0, i - 12) : i + 1])
         if word and (word.group(1) in abbreviations or word.group(1).lower() in abbreviations):
             return False
-        if re.search(r"(?:^|\s)[A-ZŁŚŻŹ]\.$", text[max(0, i - 2) : i + 1]):  # an initial
+        if _INITIAL.search(text[max(0, i - 2) : i + 1]):  # an initial
             return False
         if i + 1 < len(text) and text[i + 1].isdigit():  # 12.02.2020, 1.5
             return False
@@ -218,23 +250,38 @@ def _next_starts_sentence(text: str, j: int) -> bool:
     return j >= len(text) or not text[j].islower()
 
 
+_LINE = re.compile(r"[^\n]+")
+_TIMER = re.compile(r"[\d:.\s]+")
+_MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(#?[^)]*\)")
+_RULE = re.compile(r"-{3,}|\*{3,}|_{3,}")
+
+
 def debris_regions(text: str, debris_phrases: frozenset[str]) -> list[Region]:
     """Lines that are page furniture: navigation words, icon-name runs, share buttons, timers."""
     regions = []
-    for m in re.finditer(r"[^\n]+", text):
+    phrases = _phrases_of_words(debris_phrases)
+    for m in _LINE.finditer(text):
         line = m.group().strip()
         low = line.lower().rstrip(":")
         if not line:
             continue
-        icon_words = len(re.findall(r"icon", low))
         is_debris = (
             low in debris_phrases
-            or any(low.startswith(p) and len(low) < len(p) + 30 for p in debris_phrases if " " in p)
-            or icon_words >= 3
-            or re.fullmatch(r"[\d:.\s]+", line) is not None
-            or re.fullmatch(r"\[[^\]]*\]\(#?[^)]*\)", line) is not None
-            or re.fullmatch(r"-{3,}|\*{3,}|_{3,}", line) is not None
+            or (
+                low.startswith(phrases)
+                and any(low.startswith(p) and len(low) < len(p) + 30 for p in phrases)
+            )
+            or low.count("icon") >= 3
+            or _TIMER.fullmatch(line) is not None
+            or _MARKDOWN_LINK.fullmatch(line) is not None
+            or _RULE.fullmatch(line) is not None
         )
         if is_debris:
             regions.append(Region(m.start(), m.end()))
     return regions
+
+
+@lru_cache(maxsize=8)
+def _phrases_of_words(debris_phrases: frozenset[str]) -> tuple[str, ...]:
+    """The debris phrases of more than one word, which a debris line may start with."""
+    return tuple(p for p in debris_phrases if " " in p)
