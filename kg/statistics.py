@@ -15,9 +15,10 @@ graphs. Instead:
 
 The same graph holds the calendar: for each official or state, the listing days of the articles
 that report it taking part in a meeting or speaking (`dkg:participantOn`,
-`dkg:participantStateOn`, `dkg:speakerOn`). The listings that page by an entity's days (an
-official's timeline, a state's meetings) read its days there, a few thousand at most, instead of
-joining every article it appears in with every article's date.
+`dkg:participantStateOn`, `dkg:speakerOn`), and the days on which the meetings of the articles
+start (`dkg:meetingStartDay`). The listings that page by days (an official's timeline, a state's
+meetings, the meetings of a date range) read their days there, a few thousand at most, instead
+of reading every article or meeting with its date: Oxigraph has no index by date.
 
 `tally_of_quads` computes the same tally from a whole dataset at once: the fixtures use it, and
 the tests hold every build's statistics to it.
@@ -55,6 +56,7 @@ MENTIONED = "mentioned"  # entity: one article that names it
 PAIRED = "paired"  # state, state (in IRI order): one article that names both
 MET = "met"  # place, meeting, start date ("" when none): one graph that says so
 DAY = "day"  # role, entity, listing date: one article of that day that gives it that role
+MEETING_DAY = "meetingday"  # start date: one article with a meeting that starts that day
 
 Key = tuple[str, ...]
 
@@ -119,6 +121,8 @@ class _ArticleFacts:
                 keys += [(MET, place, meeting, d) for d in self.starts.get(meeting) or [""]]
         for role, entity in sorted(self.roles):
             keys += [(DAY, role, entity, day) for day in sorted(set(self.listed))]
+        starts = {day for meeting in self.meetings for day in self.starts.get(meeting, [])}
+        keys += [(MEETING_DAY, day) for day in sorted(starts)]
         return keys
 
 
@@ -168,6 +172,8 @@ class Tally:
             elif kind == DAY:
                 role, entity, day = rest
                 days.setdefault((role, entity), []).append(day)
+            elif kind == MEETING_DAY:
+                view.meeting_days.append(rest[0])
         for place in sorted(places):
             found = dates.get(place, [])
             view.met.append(
@@ -213,6 +219,7 @@ class StatisticsView:
     paired: list[Observation] = field(default_factory=list)
     met: list[Observation] = field(default_factory=list)
     calendar: list[Days] = field(default_factory=list)
+    meeting_days: list[str] = field(default_factory=list)  # in date order
 
 
 def _observation(

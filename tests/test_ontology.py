@@ -51,8 +51,8 @@ PROPERTIES = {
     # statistics (RDF Data Cube dimensions and measures)
     "countedEntity", "firstState", "secondState", "meetingPlace", "articleCount",
     "meetingCount", "firstDate", "lastDate",
-    # the calendar (listing days of an entity in a role)
-    "participantOn", "participantStateOn", "speakerOn",
+    # the calendar (listing days of an entity in a role, start days of meetings)
+    "participantOn", "participantStateOn", "speakerOn", "meetingStartDay",
 }  # fmt: skip
 # The only Wikidata classes the ontology may point at (verified by hand).
 WIKIDATA_MATCHES = {

@@ -1,8 +1,8 @@
 """The statistics graph (kg.statistics): what one article adds to the counts and the calendar,
 how builds and rebuilds keep them, that the whole-corpus saved queries reading it answer exactly
 what counting over the article graphs answers (tests/fixtures/statistics/counted/), and that the
-listings paging by the calendar list what paging by the articles' own dates lists
-(tests/fixtures/statistics/paged/)."""
+listings paging by the calendar list what paging by the articles' own dates (or every
+meeting's start date) lists (tests/fixtures/statistics/paged/)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import orjson
 import pyoxigraph as ox
 import pytest
 from test_build_incremental import dump_in_order
-from test_listing_pages import pages
+from test_listing_pages import PAGE_DAYS, pages
 
 from kg import statistics
 from kg.batch.cache import Cache, Entry, Manifest
 from kg.errors import KgError
 from kg.pipeline import _Build, build
-from kg.query import load_saved_queries
+from kg.query import SavedQuery, load_saved_queries, run_saved_query
 from kg.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +34,7 @@ WARSAW = "https://w3id.org/dkg/id/place/warsaw"
 M1, M2 = "https://w3id.org/dkg/id/meeting/m1", "https://w3id.org/dkg/id/meeting/m2"
 X, Y = "https://w3id.org/dkg/id/official/x", "https://w3id.org/dkg/id/official/y"
 ON = "https://w3id.org/dkg/ontology#participantOn"
+MEETING_START_DAY = "https://w3id.org/dkg/ontology#meetingStartDay"
 
 ONE_ARTICLE = f"""
 @prefix dkg: <https://w3id.org/dkg/ontology#> .
@@ -110,6 +111,7 @@ def test_an_article_counts_its_publisher_language_mentions_state_pairs_and_meeti
             ("paired", PL, UA),
             ("met", WARSAW, M1, "2024-05-01"),
             ("met", WARSAW, M2, ""),  # no date
+            ("meetingday", "2024-05-01"),
         ]
     )  # fmt: skip
 
@@ -287,3 +289,57 @@ def test_a_listing_paged_by_the_calendar_lists_what_paging_by_every_articles_dat
         assert pages(corpus_store, SAVED[name], {param: entity}) == by_articles, entity
         compared += len(by_articles) > 1
     assert compared >= 2, f"{name}: fewer than two entities with more than one page"
+
+
+def pages_after(store: ox.Store, saved: SavedQuery, params: dict[str, str]) -> list[list[tuple]]:
+    """Every page of meetings-in-range, each asked for after the previous page's latest day."""
+    found: list[list[tuple]] = []
+    after: str | None = None
+    while True:
+        paged = {**params, "limit": "10000", **({"after": after} if after else {})}
+        _, page = run_saved_query(store, saved, paged)
+        found.append(page)
+        days = sorted({row[0].value for row in page})
+        if len(days) < PAGE_DAYS:
+            return found
+        after = days[-1]
+        assert len(found) < 100, "the pages do not end"
+
+
+@pytest.mark.parametrize(("start", "end"), [
+    ("2016-01-01", "2024-12-31"),  # every meeting
+    ("2019-03-01", "2021-06-30"),  # a range inside: meetings still going on at its start
+    ("2030-01-01", "2030-12-31"),  # no meeting
+])  # fmt: skip
+def test_meetings_in_range_paged_by_the_calendar_lists_what_paging_by_every_meeting_lists(
+    start, end, corpus_store
+):
+    params = {"from": start, "to": end}
+    by_meetings = pages_after(corpus_store, FROM_ARTICLES["meetings-in-range"], params)
+    assert pages_after(corpus_store, SAVED["meetings-in-range"], params) == by_meetings
+    if start == "2016-01-01":
+        assert len(by_meetings) > 2, "the synthetic corpus has too few meeting days"
+
+
+def test_the_calendar_holds_the_start_days_of_an_articles_meetings_while_one_starts_then():
+    keys = statistics.contribution(A, article_quads(), frozenset())
+    assert [k for k in keys if k[0] == "meetingday"] == [("meetingday", "2024-05-01")]
+    untyped = ONE_ARTICLE.replace(f"<{M1}> a dkg:Meeting ;", f"<{M1}>")
+    assert not [
+        k
+        for k in statistics.contribution(A, article_quads(untyped), frozenset())
+        if k[0] == "meetingday"
+    ]  # a start date of something the article does not call a meeting
+    tally = statistics.Tally()
+    tally.add(keys)
+    tally.add(keys)  # a second article with a meeting that day
+    days = {
+        q.object.value
+        for q in statistics.quads(tally)
+        if q.predicate.value == MEETING_START_DAY and q.subject.value == statistics.GRAPH
+    }
+    assert days == {"2024-05-01"}
+    tally.subtract(keys)
+    assert MEETING_START_DAY in {q.predicate.value for q in statistics.quads(tally)}
+    tally.subtract(keys)
+    assert MEETING_START_DAY not in {q.predicate.value for q in statistics.quads(tally)}
