@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers", type=_positive, default=None, help="processes to use (default: all cores)"
     )
+    p.add_argument(
+        "--compact",
+        action="store_true",
+        help="after a full build's bulk load, compact the store (RocksDB's full compaction): "
+        "whole-corpus queries read fewer files, for ~10 s at 100k articles and twice the disk",
+    )
     _out_option(p)
 
     p = sub.add_parser("synth", help="write a synthetic corpus of articles with gold annotations")
@@ -211,7 +217,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from kg.pipeline import build_command
 
         return build_command(
-            args.articles, args.out, args.reference, args.curation, args.strict, args.workers
+            args.articles,
+            args.out,
+            args.reference,
+            args.curation,
+            args.strict,
+            args.workers,
+            args.compact,
         )
     if args.command == "synth":
         from kg.synth import synth_command

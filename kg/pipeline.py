@@ -11,9 +11,9 @@
 4. dump: the new generation's `dataset.nq` is the static graphs, every article's cached
    N-Quads in id order, then the statistics graph: written during step 2 on a full build,
    copied from the previous dump's unchanged spans on a rebuild;
-5. load: a full build bulk-loads that file into a new store and compacts it; a build that
-   changed few articles copies the live store (hard links), replaces only their graphs, and
-   changes the statistics graph by what differs from the new tally's graph;
+5. load: a full build bulk-loads that file into a new store (and, asked to, compacts it); a
+   build that changed few articles copies the live store (hard links), replaces only their
+   graphs, and changes the statistics graph by what differs from the new tally's graph;
 6. report: the per-article validation results merged into `validation.json`;
 7. switch: the new generation becomes live in one atomic rename (kg.load).
 
@@ -127,17 +127,20 @@ def build(
     workers: int | None = None,
     progress: bool | None = None,
     curation_dir: Path | None = None,
+    compact: bool = False,
 ) -> BuildResult:
     """Build OUT/store and OUT/dataset.nq from the articles; see the module docstring.
 
     `workers`: processes for the per-article work (default: every core). `progress`: draw
     the progress line (default: only when stderr is a terminal and CI is not set).
     `curation_dir`: corrections applied to each article's extraction (data/curation/ID.yaml).
+    `compact`: after a bulk load, compact the new store (`load.compact`).
     """
     out_dir = Path(out_dir)
     with load.build_lock(out_dir):
         build = _Build(Path(articles_dir), out_dir, Path(reference_dir), workers, progress)
         build.curation_dir = curation_dir
+        build.compact = compact
         return build.run()
 
 
@@ -159,6 +162,7 @@ class _Build:
         self.clock = time.perf_counter()
         self.started = self.clock
         self.curation_dir: Path | None = None
+        self.compact = False
         self.tally = statistics.Tally()
         self.previous_articles: dict[str, Entry] = {}
 
@@ -370,8 +374,9 @@ class _Build:
             self.result.store_update = "bulk load"
             load.bulk_load(gen / load.STORE_DIR, gen / load.DUMP_FILE)
             self.lap("load")
-            load.compact(gen / load.STORE_DIR)
-            self.lap("compact")
+            if self.compact:
+                load.compact(gen / load.STORE_DIR)
+                self.lap("compact")
         assert self.result.report is not None
         (gen / load.REPORT_FILE).write_text(
             validate.format_json(self.result.report), encoding="utf-8"
@@ -583,9 +588,12 @@ def build_command(
     curation: Path,
     strict: bool,
     workers: int | None = None,
+    compact: bool = False,
 ) -> int:
     curation_dir = curation if curation is not None and Path(curation).is_dir() else None
-    result = build(articles, out, reference, workers=workers, curation_dir=curation_dir)
+    result = build(
+        articles, out, reference, workers=workers, curation_dir=curation_dir, compact=compact
+    )
     for problem in result.skipped:
         print(f"kg build: skipped {problem}", file=sys.stderr)
     report = result.report
@@ -597,7 +605,9 @@ def build_command(
     )
     print(
         f"Articles: {result.processed} processed, {result.reused} reused from the cache, "
-        f"{result.removed} removed; store: {result.store_update}; "
+        f"{result.removed} removed; store: {result.store_update}"
+        + (", compacted" if "compact" in result.seconds else "")
+        + "; "
         f"{result.seconds.get('total', 0.0):.1f} s"
     )
     if not report.conforms:
