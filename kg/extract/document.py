@@ -60,6 +60,10 @@ class Document:
     def _token_starts(self) -> list[int]:
         return [t.start for t in self.toks]
 
+    @cached_property
+    def _token_ends(self) -> list[int]:
+        return [t.end for t in self.toks]
+
     def outer_quote(self, qs: int, qe: int) -> tuple[int, int] | None:
         """The quotation a quote at (qs, qe) stands inside, if any."""
         return next((q for q in self.quotes if q[0] < qs and qe <= q[1]), None)
@@ -78,12 +82,15 @@ class Document:
         return -1
 
     def tokens_between(self, start: int, end: int) -> list[Token]:
+        """The tokens from the first starting at or after `start` up to the last ending by `end`."""
         i = bisect.bisect_left(self._token_starts, start)
-        out = []
-        while i < len(self.toks) and self.toks[i].end <= end:
-            out.append(self.toks[i])
-            i += 1
-        return out
+        j = bisect.bisect_right(self._token_ends, end)  # tokens never overlap: ends are sorted
+        return self.toks[i:j]
+
+    def unquoted_tokens_between(self, start: int, end: int) -> list[Token]:
+        """`tokens_between`, less the tokens inside quotations."""
+        quoted = self._quoted
+        return [t for t in self.tokens_between(start, end) if not quoted[t.start]]
 
     def officials_in(self, start: int, end: int, *, outside_quotes: bool = True) -> list[Mention]:
         return [

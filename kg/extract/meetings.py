@@ -10,6 +10,7 @@ ministers") counts the article's officials holding that post for a member state.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from kg.extract.dates import DateMention, find_dates, last_weekday
 from kg.extract.document import Document
@@ -79,13 +80,20 @@ def _complete_with_hosts(
 
 
 def _words_outside_quotes(doc: Document, sentence: Region) -> str:
-    toks = doc.tokens_between(sentence.start, sentence.end)
-    words = [t.folded for t in toks if not doc.in_quote(t.start)]
-    return " " + " ".join(w for w in words if w not in doc.lex.particles) + " "
+    particles = doc.lex.particles
+    toks = doc.unquoted_tokens_between(sentence.start, sentence.end)
+    return " " + " ".join([t.folded for t in toks if t.folded not in particles]) + " "
 
 
 def _has_cue(words: str, cues: tuple[str, ...]) -> bool:
-    return any(f" {cue} " in words for cue in cues)
+    """Whether `words` (as made by `_words_outside_quotes`) hold one of `cues` as whole words."""
+    return any(map(words.__contains__, _spaced(cues)))
+
+
+@lru_cache(maxsize=64)
+def _spaced(cues: tuple[str, ...]) -> tuple[str, ...]:
+    """The cues with a space either side, made once per lexicon list rather than per sentence."""
+    return tuple(f" {cue} " for cue in cues)
 
 
 def _participants(doc: Document, sentence: Region) -> set[str]:

@@ -127,7 +127,7 @@ def _attribute(doc: Document, qs: int, qe: int) -> tuple[str | None, float]:
                 return speaker, 0.85
     sentence = doc.sentence_at(qs)
     start = sentence.start if sentence else max(0, qs - 300)
-    before = [t for t in doc.tokens_between(start, qs) if not doc.in_quote(t.start)]
+    before = doc.unquoted_tokens_between(start, qs)
     named = [m for m in doc.officials_in(start, qs) if not m.is_object]
     first_verb = next((t.start for t in before if t.folded in doc.lex.speech_verbs), None)
     if first_verb is not None and any(m.start < first_verb for m in named):
@@ -192,7 +192,7 @@ def _outermost(statements: list[Statement]) -> list[Statement]:
 
 
 def _reported_in_sentence(doc: Document, start: int, end: int) -> list[Statement]:
-    toks = [t for t in doc.tokens_between(start, end) if not doc.in_quote(t.start)]
+    toks = doc.unquoted_tokens_between(start, end)
     if len(toks) < 3:
         return []
     has_quote = any(start <= qs < end and not _inside_clause(doc, qs) for qs, _ in doc.quotes)
