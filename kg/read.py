@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,8 @@ class Article:
         return self.published or self.reference_date
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # not dataclasses.asdict, which deep-copies every value: these are all immutable
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         for key in ("published", "reference_date"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()
