@@ -11,6 +11,7 @@ data/curation/README.md.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,17 @@ def curation_file(curation_dir: Path | None, article_id: str) -> Path | None:
         return None
     path = Path(curation_dir) / f"{article_id}.yaml"
     return path if path.is_file() else None
+
+
+def curated_ids(curation_dir: Path | None) -> frozenset[str]:
+    """The ids of the articles ``curation_dir`` holds a correction for (``ID.yaml``): one
+    listing of the folder, where asking for each article's file is a stat per article."""
+    if curation_dir is None or not Path(curation_dir).is_dir():
+        return frozenset()
+    with os.scandir(curation_dir) as entries:
+        return frozenset(
+            e.name[: -len(".yaml")] for e in entries if e.name.endswith(".yaml") and e.is_file()
+        )
 
 
 def load_curation(path: Path) -> dict[str, Any]:

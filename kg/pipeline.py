@@ -10,7 +10,8 @@
    changed and removed articles, plus those of the new and changed ones, as one graph;
 4. dump: the new generation's `dataset.nq` is the static graphs, every article's cached
    N-Quads in id order, then the statistics graph: written during step 2 on a full build,
-   copied from the previous dump's unchanged spans on a rebuild;
+   copied from the previous dump's unchanged spans on a rebuild (while step 5 changes the
+   store, when the rebuild is incremental);
 5. load: a full build bulk-loads that file into a new store (and, asked to, compacts it); a
    build that changed few articles copies the live store (hard links), replaces only their
    graphs, and changes the statistics graph by what differs from the new tally's graph;
@@ -29,7 +30,9 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -162,6 +165,7 @@ class _Build:
         self.clock = time.perf_counter()
         self.started = self.clock
         self.curation_dir: Path | None = None
+        self._curated: frozenset[str] | None = None  # ids with a curation file, listed once
         self.compact = False
         self.tally = statistics.Tally()
         self.previous_articles: dict[str, Entry] = {}
@@ -237,9 +241,16 @@ class _Build:
                 manifest.articles[aid] = entry
                 self.result.reused += 1
             else:
-                curation = curate.curation_file(self.curation_dir, aid)
+                curation = self._curation_file(aid)
                 jobs.append(Job(path, aid, str(curation) if curation else None))
         return jobs
+
+    def _curation_file(self, aid: str) -> Path | None:
+        if self._curated is None:
+            self._curated = curate.curated_ids(self.curation_dir)
+        if aid not in self._curated:
+            return None
+        return curate.curation_file(self.curation_dir, aid)
 
     def _cached_keys(self) -> set[str]:
         if self._keys is None:
@@ -252,7 +263,7 @@ class _Build:
         if known is None:
             return None
         stat = os.stat(path)
-        curation_path = curate.curation_file(self.curation_dir, aid)
+        curation_path = self._curation_file(aid)
         digest = curation_digest(curation_path.read_bytes() if curation_path else None)
         same = (known.path, known.size, known.mtime_ns, known.curation) == (
             path,
@@ -351,26 +362,37 @@ class _Build:
         if live is not None and previous is not None and not changed and not removed:
             self.result.store_update = "unchanged"
             return
+        dump = None
         if gen is None:
             gen = load.new_generation(self.out_dir)
             old_dump = live / load.DUMP_FILE if live is not None and previous is not None else None
-            self._write_dump(gen / load.DUMP_FILE, manifest, stats, previous, old_dump)
-        self.lap("dump")
+            dump = partial(
+                self._write_dump, gen / load.DUMP_FILE, manifest, stats, previous, old_dump
+            )
         touched = len(changed) + len(removed)
         small = touched <= min(
             INCREMENTAL_MAX_ARTICLES, INCREMENTAL_MAX_SHARE * len(manifest.articles)
         )
         if live is not None and previous is not None and small and load.store_path(live).is_dir():
             self.result.store_update = "incremental"
-            load.update_copy(
-                load.store_path(live),
-                gen / load.STORE_DIR,
-                [map.article_iri(a) for a in changed + removed],
-                [self.cache.nquads(manifest.articles[a].key) for a in changed],
-                {statistics.GRAPH: stats},
-            )
-            self.lap("load")
+            # The store is changed from the live one, not from the dump: the dump (a copy of
+            # the previous one, in the kernel, around the changed spans) is written meanwhile.
+            with ThreadPoolExecutor(max_workers=1) as writer:
+                written = writer.submit(dump) if dump is not None else None
+                load.update_copy(
+                    load.store_path(live),
+                    gen / load.STORE_DIR,
+                    [map.article_iri(a) for a in changed + removed],
+                    [self.cache.nquads(manifest.articles[a].key) for a in changed],
+                    {statistics.GRAPH: stats},
+                )
+                if written is not None:
+                    written.result()
+            self.lap("dump and load")
         else:
+            if dump is not None:
+                dump()
+            self.lap("dump")
             self.result.store_update = "bulk load"
             load.bulk_load(gen / load.STORE_DIR, gen / load.DUMP_FILE)
             self.lap("load")
