@@ -69,6 +69,7 @@ def typed_literal(value: object, datatype: str) -> str:
     return f"{string(str(value))}^^{iri(XSD + datatype)}"
 
 
+@functools.lru_cache(maxsize=16384)  # the statistics graph writes each day thousands of times
 def date_literal(value: dt.date | str) -> str:
     day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
     return typed_literal(day.isoformat(), "date")
