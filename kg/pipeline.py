@@ -12,9 +12,10 @@
    N-Quads in id order, then the statistics graph: written during step 2 on a full build,
    copied from the previous dump's unchanged spans on a rebuild (while step 5 changes the
    store, when the rebuild is incremental);
-5. load: a full build bulk-loads that file into a new store (and, asked to, compacts it); a
-   build that changed few articles copies the live store (hard links), replaces only their
-   graphs, and changes the statistics graph by what differs from the new tally's graph;
+5. load: a full build bulk-loads that file into a new store and compacts it (unless asked
+   not to); a build that changed few articles copies the live store (hard links), replaces
+   only their graphs, and changes the statistics graph by what differs from the new tally's
+   graph;
 6. report: the per-article validation results merged into `validation.json`;
 7. switch: the new generation becomes live in one atomic rename (kg.load).
 
@@ -130,14 +131,15 @@ def build(
     workers: int | None = None,
     progress: bool | None = None,
     curation_dir: Path | None = None,
-    compact: bool = False,
+    compact: bool = True,
 ) -> BuildResult:
     """Build OUT/store and OUT/dataset.nq from the articles; see the module docstring.
 
     `workers`: processes for the per-article work (default: every core). `progress`: draw
     the progress line (default: only when stderr is a terminal and CI is not set).
     `curation_dir`: corrections applied to each article's extraction (data/curation/ID.yaml).
-    `compact`: after a bulk load, compact the new store (`load.compact`).
+    `compact`: after a bulk load, compact the new store (`load.compact`): the date-range
+    listing reads a third as many files.
     """
     out_dir = Path(out_dir)
     with load.build_lock(out_dir):
@@ -166,7 +168,7 @@ class _Build:
         self.started = self.clock
         self.curation_dir: Path | None = None
         self._curated: frozenset[str] | None = None  # ids with a curation file, listed once
-        self.compact = False
+        self.compact = True
         self.tally = statistics.Tally()
         self.previous_articles: dict[str, Entry] = {}
 
@@ -610,7 +612,7 @@ def build_command(
     curation: Path,
     strict: bool,
     workers: int | None = None,
-    compact: bool = False,
+    compact: bool = True,
 ) -> int:
     curation_dir = curation if curation is not None and Path(curation).is_dir() else None
     result = build(

@@ -85,31 +85,35 @@ def test_compact_merges_a_store_written_in_several_batches_and_keeps_its_quads(t
     assert len(ox.Store.read_only(str(tmp_path / "store"))) == 600
 
 
-def test_full_build_syncs_its_dump_and_compacts_only_when_asked_and_an_incremental_one_does_neither(
+def test_full_build_syncs_its_dump_and_compacts_unless_told_not_to_and_a_rebuild_does_neither(
     articles, tmp_path
 ):
     out = tmp_path / "out"
     full = build(articles, out, REFERENCE, workers=2)
-    assert full.store_update == "bulk load" and "compact" not in full.seconds
+    assert full.store_update == "bulk load" and "compact" in full.seconds
     assert "sync" in full.seconds
     changed = sorted(articles.glob("*.txt"))[3]
     changed.write_text(changed.read_text(encoding="utf-8") + "\nTalks go on.\n", encoding="utf-8")
-    again = build(articles, out, REFERENCE, workers=2, compact=True)
+    again = build(articles, out, REFERENCE, workers=2)
     assert again.store_update == "incremental" and "compact" not in again.seconds
     assert "sync" not in again.seconds
     assert "dump and load" in again.seconds
-    compacted = build(articles, tmp_path / "compacted", REFERENCE, workers=2, compact=True)
-    assert compacted.store_update == "bulk load" and "compact" in compacted.seconds
-    assert store_lines(tmp_path / "compacted") == store_lines(out)
+    loose = build(articles, tmp_path / "loose", REFERENCE, workers=2, compact=False)
+    assert loose.store_update == "bulk load" and "compact" not in loose.seconds
+    assert store_lines(tmp_path / "loose") == store_lines(out)
 
 
-def test_kg_build_compact_says_it_compacted_the_store(tmp_path):
+@pytest.mark.parametrize(("options", "says"), [
+    ([], "store: bulk load, compacted;"),
+    (["--no-compact"], "store: bulk load;"),
+])  # fmt: skip
+def test_kg_build_says_whether_it_compacted_the_store(options, says, tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "build", "--compact", "--out", str(tmp_path / "out")],
+        [sys.executable, "-m", "kg.cli", "build", *options, "--out", str(tmp_path / "out")],
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "store: bulk load, compacted;" in done.stdout
+    assert says in done.stdout
 
 
 def test_rebuild_with_nothing_changed_reuses_every_article_and_keeps_the_store(articles, tmp_path):
