@@ -13,13 +13,13 @@ import orjson
 import pyoxigraph as ox
 import pytest
 from test_build_incremental import dump_in_order
-from test_listing_pages import PAGE_DAYS, pages
+from test_listing_pages import pages, pages_after
 
 from kg import statistics
 from kg.batch.cache import Cache, Entry, Manifest
 from kg.errors import KgError
 from kg.pipeline import _Build, build
-from kg.query import SavedQuery, load_saved_queries, run_saved_query
+from kg.query import load_saved_queries
 from kg.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -289,21 +289,6 @@ def test_a_listing_paged_by_the_calendar_lists_what_paging_by_every_articles_dat
         assert pages(corpus_store, SAVED[name], {param: entity}) == by_articles, entity
         compared += len(by_articles) > 1
     assert compared >= 2, f"{name}: fewer than two entities with more than one page"
-
-
-def pages_after(store: ox.Store, saved: SavedQuery, params: dict[str, str]) -> list[list[tuple]]:
-    """Every page of meetings-in-range, each asked for after the previous page's latest day."""
-    found: list[list[tuple]] = []
-    after: str | None = None
-    while True:
-        paged = {**params, "limit": "10000", **({"after": after} if after else {})}
-        _, page = run_saved_query(store, saved, paged)
-        found.append(page)
-        days = sorted({row[0].value for row in page})
-        if len(days) < PAGE_DAYS:
-            return found
-        after = days[-1]
-        assert len(found) < 100, "the pages do not end"
 
 
 @pytest.mark.parametrize(("start", "end"), [

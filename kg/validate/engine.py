@@ -132,13 +132,12 @@ def from_ox(term: Any) -> Node:
     known = _TERMS.get(term)
     if known is not None:
         return known
-    kind = type(term)
-    if kind is ox.BlankNode:
+    if type(term) is ox.BlankNode:
         return BNode(term.value)
     if len(_TERMS) > _MEMO_SIZE:
         _TERMS.clear()
         _TERMS.update(_CANONICAL)
-    made = _TERMS[term] = URIRef(term.value) if kind is ox.NamedNode else _literal(term)
+    made = _TERMS[term] = _from_ox_afresh(term)
     return made
 
 
