@@ -396,7 +396,12 @@ class _Build:
                 dump()
             self.lap("dump")
             self.result.store_update = "bulk load"
-            load.bulk_load(gen / load.STORE_DIR, gen / load.DUMP_FILE)
+            load.bulk_load(
+                gen / load.STORE_DIR,
+                gen / load.DUMP_FILE,
+                _entry_starts(manifest),
+                min(self.workers, load.LOAD_MAX_THREADS),
+            )
             self.lap("load")
             if self.compact:
                 load.compact(gen / load.STORE_DIR)
@@ -461,6 +466,14 @@ class _Build:
             self.cache.prune(keep)  # a full build: clear leftovers of every kind
         else:
             self.cache.drop(e.key for e in previous.articles.values() if e.key not in keep)
+
+
+def _entry_starts(manifest: Manifest) -> list[int]:
+    """Where each entry of the dump begins: the reference graphs, every article, and the
+    statistics graph after the last article."""
+    spans = [manifest.static_span, *(e.span for e in manifest.articles.values())]
+    spans = [span for span in spans if len(span) == 2]
+    return sorted({start for start, _ in spans} | {start + length for start, length in spans})
 
 
 class _StreamedDump:
