@@ -7,9 +7,9 @@ wall clock, per-article stage CPU, peak memory: the resident memory of the proce
 sampled twice a second); the load step is compared with `oxigraph load` of the same N-Quads
 file; the per-article validation with one whole-graph pyshacl run over a pyoxigraph store
 (sizes up to --whole-graph-max); a rebuild with nothing changed and three with one article
-changed are timed as a user sees them (a `kg build` process; with --cold-rebuild one more
-after the page cache is dropped); `kg eval` scores extraction on the gold (sizes up to
---eval-max). Results go to stdout as Markdown and to --json.
+changed are timed as a user sees them (a `kg build` process, once the disks are quiet; with
+--cold-rebuild one more after the page cache is dropped); `kg eval` scores extraction on the
+gold (sizes up to --eval-max). Results go to stdout as Markdown and to --json.
 """
 
 from __future__ import annotations
@@ -214,6 +214,7 @@ def rebuilds(work: Path, out: Path, cold: bool) -> dict[str, Any]:
     # The full build and `oxigraph load` leave gigabytes for the kernel to write out in the
     # next half minute; a rebuild timed then measures that writeback, not itself.
     os.sync()
+    wait_for_quiet_disks()
     unchanged, proc = run(cmd)
     assert proc.returncode in (0, 1), proc.stderr
     files = sorted((work / "articles").glob("*.txt"))
@@ -231,10 +232,37 @@ def rebuilds(work: Path, out: Path, cold: bool) -> dict[str, Any]:
     return result
 
 
+def wait_for_quiet_disks(longest: float = 120.0) -> float:
+    """Wait until no disk has read, written or discarded anything for two seconds (Linux
+    /proc/diskstats); the seconds waited. After the benchmark deletes a store of gigabytes the
+    file system trims the freed blocks for a while, and a rebuild timed then measures that."""
+    start = time.perf_counter()
+    quiet_since, last = start, disk_counters()
+    while time.perf_counter() - start < longest:
+        time.sleep(0.5)
+        now = disk_counters()
+        if now != last:
+            quiet_since, last = time.perf_counter(), now
+        elif time.perf_counter() - quiet_since >= 2.0:
+            break
+    return time.perf_counter() - start
+
+
+def disk_counters() -> list[tuple[str, ...]]:
+    """Per disk: reads, writes and discards completed, and I/Os in flight."""
+    try:
+        lines = Path("/proc/diskstats").read_text(encoding="ascii").splitlines()
+    except OSError:
+        return []
+    fields = [line.split() for line in lines]
+    return [(f[2], f[3], f[7], f[11], f[14]) for f in fields if len(f) >= 15 and f[2][:4] != "loop"]
+
+
 def rebuild_after_changing(cmd: list[str], victim: Path, drop_cache: bool = False) -> float:
     with victim.open("a", encoding="utf-8") as handle:
         handle.write("\nThe talks will continue next month.\n")
     os.sync()
+    wait_for_quiet_disks()
     if drop_cache:
         Path("/proc/sys/vm/drop_caches").write_text("3\n", encoding="ascii")
     wall, proc = run(cmd)
