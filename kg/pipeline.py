@@ -12,10 +12,10 @@
    N-Quads in id order, then the statistics graph: written during step 2 on a full build,
    copied from the previous dump's unchanged spans on a rebuild (while step 5 changes the
    store, when the rebuild is incremental);
-5. load: a full build bulk-loads that file into a new store and compacts it (unless asked
-   not to); a build that changed few articles copies the live store (hard links), replaces
-   only their graphs, and changes the statistics graph by what differs from the new tally's
-   graph;
+5. load: a full build bulk-loads that file into a new store, in parts of whole entries
+   loaded side by side (`load.bulk_load`), and compacts it (unless asked not to); a build
+   that changed few articles copies the live store (hard links), replaces only their graphs,
+   and changes the statistics graph by what differs from the new tally's graph;
 6. report: the per-article validation results merged into `validation.json`;
 7. switch: the new generation becomes live in one atomic rename (kg.load).
 
