@@ -23,7 +23,7 @@ import pyoxigraph as ox
 
 from kg import load
 from kg.batch.cache import read_manifest
-from kg.pipeline import _entry_starts
+from kg.pipeline import dump_entry_starts
 
 
 class PeakMemory:
@@ -62,7 +62,7 @@ def main() -> int:
         print(f"{gen / load.MANIFEST_FILE}: no manifest of this version", file=sys.stderr)
         return 2
     whole = args.part_mib <= 0
-    starts = [] if whole else _entry_starts(manifest)
+    starts = [] if whole else dump_entry_starts(manifest)
     if not whole:
         load.LOAD_PART_BYTES = int(args.part_mib * 2**20)
     dump = gen / load.DUMP_FILE

@@ -29,7 +29,7 @@ from typing import TextIO
 
 import pyoxigraph as ox
 
-from kg.errors import KgError, UsageError
+from kg.errors import InputError, KgError, UsageError
 
 STORE_DIR = "store"
 DUMP_FILE = "dataset.nq"
@@ -251,12 +251,29 @@ def load_parts(size: int, starts: Sequence[int], part_bytes: int) -> list[tuple[
 
 
 def _bulk_load_part(store: ox.Store, nquads: Path, start: int, end: int) -> None:
-    if start == 0 and end == nquads.stat().st_size:
-        store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-        return
-    with nquads.open("rb") as handle:
-        data = os.pread(handle.fileno(), end - start, start)
-    store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS)
+    try:
+        if start == 0 and end == nquads.stat().st_size:
+            store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+            return
+        with nquads.open("rb") as handle:
+            data = os.pread(handle.fileno(), end - start, start)
+        store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS)
+    except SyntaxError as exc:  # its line counts from the part's start: told from the file's
+        line = _lines_before(nquads, start) + (exc.lineno or 1)
+        message = str(exc.msg).split(": ", 1)[-1]
+        raise InputError(nquads, f"not N-Quads: {message}", line) from None
+
+
+def _lines_before(path: Path, offset: int) -> int:
+    count, left = 0, offset
+    with path.open("rb") as handle:
+        while left > 0:
+            block = handle.read(min(left, 1 << 20))
+            if not block:
+                break
+            count += block.count(b"\n")
+            left -= len(block)
+    return count
 
 
 def compact(store_dir: Path) -> None:

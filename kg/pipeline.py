@@ -399,7 +399,7 @@ class _Build:
             load.bulk_load(
                 gen / load.STORE_DIR,
                 gen / load.DUMP_FILE,
-                _entry_starts(manifest),
+                dump_entry_starts(manifest),
                 min(self.workers, load.LOAD_MAX_THREADS),
             )
             self.lap("load")
@@ -468,7 +468,7 @@ class _Build:
             self.cache.drop(e.key for e in previous.articles.values() if e.key not in keep)
 
 
-def _entry_starts(manifest: Manifest) -> list[int]:
+def dump_entry_starts(manifest: Manifest) -> list[int]:
     """Where each entry of the dump begins: the reference graphs, every article, and the
     statistics graph after the last article."""
     spans = [manifest.static_span, *(e.span for e in manifest.articles.values())]

@@ -12,6 +12,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from kg import load
+from kg.errors import InputError
 from kg.pipeline import build
 from kg.synth import synthesize
 
@@ -96,12 +97,23 @@ def test_a_part_cut_between_two_lines_of_one_blank_node_would_split_it(tmp_path,
     assert not all(same_graph(out / "store", tmp_path / "cut", n) for n in BLANK_NODE_GRAPHS)
 
 
-def test_a_part_that_does_not_parse_stops_the_load_with_the_parsers_error(tmp_path, monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_part_that_does_not_parse_stops_the_load_naming_the_file_and_its_line(
+    threads, tmp_path, monkeypatch
+):
     good = b'<http://example.org/s> <http://example.org/p> "o" <http://example.org/g> .\n'
     bad = b"<http://example.org/s> <http://example.org/p> not-a-term .\n"
     dump = tmp_path / "dataset.nq"
     dump.write_bytes(good * 3 + bad + good * 3)
-    monkeypatch.setattr(load, "LOAD_PART_BYTES", 1)
+    monkeypatch.setattr(load, "LOAD_PART_BYTES", 2 * len(good))
     starts = [len(good) * n for n in range(1, 7)]
-    with pytest.raises(SyntaxError):
-        load.bulk_load(tmp_path / "store", dump, starts, threads=2)
+    with pytest.raises(InputError) as raised:
+        load.bulk_load(tmp_path / "store", dump, starts, threads=threads)
+    assert str(raised.value).startswith(f"{dump}:4: not N-Quads:")
+
+
+def test_a_whole_dump_that_does_not_parse_is_named_with_its_line(tmp_path):
+    dump = tmp_path / "dataset.nq"
+    dump.write_bytes(b"<http://example.org/s> <http://example.org/p> .\n")
+    with pytest.raises(InputError, match=rf"^{re.escape(str(dump))}:1: not N-Quads:"):
+        load.bulk_load(tmp_path / "store", dump)
