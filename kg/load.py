@@ -21,6 +21,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -148,9 +149,29 @@ def _ensure_link(out_dir: Path, name: str) -> None:
         os.replace(tmp, link)
 
 
+def start_removing_older_generations(out_dir: Path, new: Path) -> threading.Thread:
+    """Remove, in a thread started now, the generations `switch_to(out_dir, new)` would remove
+    once it has switched: all but the live one, ``new``, and those a server reads. Join the
+    thread before the switch. A rebuild spends ~0.3 s deleting a 100k-article generation,
+    which then overlaps with writing the new one."""
+    live = live_generation(out_dir)
+    keep = {gen for gen in (live, Path(new)) if gen is not None}
+    remover = threading.Thread(target=_remove_generations_but, args=(out_dir, keep))
+    remover.start()
+    return remover
+
+
+def _remove_generations_but(out_dir: Path, keep: set[Path]) -> None:
+    keep = {gen.resolve() for gen in keep}  # OUT may be given as a relative path
+    root = (Path(out_dir) / GENERATIONS).resolve()
+    for gen in root.iterdir() if root.is_dir() else ():
+        if gen not in keep and not in_use(gen):
+            shutil.rmtree(gen, ignore_errors=True)
+
+
 def _remove_unused_generations(out_dir: Path, keep: int) -> None:
     """Every generation but the live one and the newest `keep - 1` before it."""
-    root = Path(out_dir) / GENERATIONS
+    root = (Path(out_dir) / GENERATIONS).resolve()  # as absolute as the live one
     if not root.is_dir():
         return
     live = live_generation(out_dir)
@@ -158,10 +179,7 @@ def _remove_unused_generations(out_dir: Path, keep: int) -> None:
         (g for g in root.iterdir() if g.is_dir() and (g / MANIFEST_FILE).exists() and g != live),
         reverse=True,
     )
-    keepers = {live, *finished[: keep - 1]}
-    for gen in root.iterdir():
-        if gen not in keepers and not in_use(gen):
-            shutil.rmtree(gen, ignore_errors=True)
+    _remove_generations_but(out_dir, {g for g in (live, *finished[: keep - 1]) if g is not None})
 
 
 # -- generations a running server reads ---------------------------------------------------

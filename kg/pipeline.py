@@ -371,6 +371,7 @@ class _Build:
             dump = partial(
                 self._write_dump, gen / load.DUMP_FILE, manifest, stats, previous, old_dump
             )
+        remover = load.start_removing_older_generations(self.out_dir, gen)
         touched = len(changed) + len(removed)
         small = touched <= min(
             INCREMENTAL_MAX_ARTICLES, INCREMENTAL_MAX_SHARE * len(manifest.articles)
@@ -412,6 +413,7 @@ class _Build:
         )
         (gen / load.MANIFEST_FILE).write_bytes(manifest.to_json())
         self.lap("report")
+        remover.join()
         load.switch_to(self.out_dir, gen)
         self.lap("switch")
         self._tidy_cache(previous, manifest)
@@ -427,22 +429,24 @@ class _Build:
         """OUT/dataset.nq: the reference graph, each article's graph in id order, then the
         statistics graph (``stats``).
 
-        What the previous generation's dump already holds unchanged is copied from it in long
-        runs (each entry's span is in the manifest); only new entries are read from the cache,
-        so a rebuild after one changed article reads one cache file, not one per article.
+        Each entry's place in the new file is known before anything is copied: what the
+        previous generation's dump holds unchanged (each entry's span is in the manifest) is
+        copied from it in long runs, several at a time (`_DumpReuse`); only new entries are
+        read from the cache, so a rebuild after one changed article reads one cache file, not
+        one per article.
         """
-        reuse = _DumpReuse(old_dump, previous)
-        with path.open("wb") as out, reuse:
+        with path.open("wb") as out, _DumpReuse(old_dump, previous) as reuse:
             position = 0
 
             def place(key: str, old_span: list[int] | None) -> list[int]:
                 nonlocal position
                 if old_span and reuse.can_copy(old_span):
-                    reuse.copy(old_span, out)
+                    reuse.copy(old_span, position)
                     length = old_span[1]
                 else:
-                    reuse.flush(out)
-                    length = self.cache.copy_quads(self.cache.nquads(key), out)
+                    data = self.cache.read_quads(self.cache.nquads(key))
+                    os.pwrite(out.fileno(), data, position)
+                    length = len(data)
                 span = [position, length]
                 position += length
                 return span
@@ -457,8 +461,8 @@ class _Build:
                 before = old.get(aid)
                 same = before is not None and before.key == entry.key
                 entry.span = place(entry.key, before.span if same and before else None)
-            reuse.flush(out)
-            out.write(_nquads(stats))
+            os.pwrite(out.fileno(), _nquads(stats), position)
+            reuse.copy_runs(out.fileno())
 
     def _tidy_cache(self, previous: Manifest | None, manifest: Manifest) -> None:
         keep = {e.key for e in manifest.articles.values()} | {manifest.static_key}
@@ -532,13 +536,18 @@ class _StreamedDump:
 
 
 class _DumpReuse:
-    """Copies spans of the previous dump, joining neighbouring spans into one long copy."""
+    """Copies spans of the previous dump to given places in a new one: neighbouring spans are
+    joined into runs, and the runs copied in the kernel in chunks, `COPY_THREADS` at a time.
+
+    One copy at a time left the disk idle between reads: a rebuild at 100k articles spent
+    2.0-2.8 s copying the 1.1 GB dump when it was no longer in the page cache, and 1.1-1.7 s
+    with four copies side by side (1.4 s and 0.5 s when it was)."""
 
     def __init__(self, old_dump: Path | None, previous: Manifest | None) -> None:
         self.path = old_dump if previous is not None else None
         self.file: BinaryIO | None = None
         self.size = 0
-        self.pending: list[int] = []  # [start, end) still to copy
+        self.runs: list[list[int]] = []  # [start, end, place in the new dump]
 
     def __enter__(self) -> _DumpReuse:
         if self.path is not None:
@@ -556,45 +565,52 @@ class _DumpReuse:
     def can_copy(self, span: list[int]) -> bool:
         return self.file is not None and len(span) == 2 and span[0] + span[1] <= self.size
 
-    def copy(self, span: list[int], out: BinaryIO) -> None:
+    def copy(self, span: list[int], at: int) -> None:
+        """Copy ``span`` of the previous dump to offset ``at`` of the new one (in `copy_runs`)."""
         start, end = span[0], span[0] + span[1]
-        if self.pending and self.pending[1] == start:
-            self.pending[1] = end
-            return
-        self.flush(out)
-        self.pending = [start, end]
+        last = self.runs[-1] if self.runs else None
+        if last is not None and last[1] == start and last[2] + (last[1] - last[0]) == at:
+            last[1] = end
+        else:
+            self.runs.append([start, end, at])
 
-    def flush(self, out: BinaryIO) -> None:
-        if not self.pending or self.file is None:
+    def copy_runs(self, out: int) -> None:
+        """Copy every run recorded by `copy` into the file descriptor ``out``."""
+        if self.file is None or not self.runs:
             return
-        start, end = self.pending
-        self.pending = []
-        copied = _copy_range(self.file, out, start, end - start)
-        if copied < end - start:
+        source = self.file.fileno()
+        chunks = [
+            (start, min(COPY_CHUNK, end - start), at + start - first)
+            for first, end, at in self.runs
+            for start in range(first, end, COPY_CHUNK)
+        ]
+        self.runs = []
+        with ThreadPoolExecutor(max_workers=COPY_THREADS) as pool:
+            copied = list(pool.map(lambda c: (_copy_range(source, out, *c), c[1]), chunks))
+        if any(done < wanted for done, wanted in copied):
             raise KgError(f"{self.path}: the previous dump ends early")
 
 
-def _copy_range(source: BinaryIO, out: BinaryIO, start: int, length: int) -> int:
-    """Copy ``length`` bytes of ``source`` from ``start`` to the end of ``out``, in the kernel
-    where it can (a rebuild copies most of a 1 GiB dump); the bytes copied."""
-    out.flush()
+COPY_THREADS = 4
+COPY_CHUNK = 64 << 20
+
+
+def _copy_range(source: int, out: int, start: int, length: int, at: int) -> int:
+    """Copy ``length`` bytes of the file ``source`` from ``start`` to offset ``at`` of the file
+    ``out`` (both descriptors), in the kernel where it can; the bytes copied."""
     copied = 0
     with contextlib.suppress(OSError, AttributeError):  # other systems: copied below
         while copied < length:
-            n = os.copy_file_range(source.fileno(), out.fileno(), length - copied, start + copied)
+            n = os.copy_file_range(source, out, length - copied, start + copied, at + copied)
             if n == 0:
                 return copied  # the source ends early
             copied += n
-        out.seek(0, os.SEEK_END)
         return copied
-    out.seek(0, os.SEEK_END)
-    source.seek(start + copied)
     while copied < length:
-        block = source.read(min(length - copied, 1 << 22))
+        block = os.pread(source, min(length - copied, 1 << 22), start + copied)
         if not block:
             break
-        out.write(block)
-        copied += len(block)
+        copied += os.pwrite(out, block, at + copied)
     return copied
 
 

@@ -20,6 +20,7 @@ from kg.load import lock_path
 from kg.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "data" / "reference"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
@@ -146,6 +147,31 @@ def test_store_of_an_older_layout_is_replaced_by_the_new_one(corpora, tmp_path):
     del old
     assert run("build", "--articles", small, "--out", out).returncode == 0
     assert (out / "store").is_symlink() and sparql_count(out) > 1
+
+
+def test_rebuilds_into_a_relative_out_keep_the_live_generation_and_the_one_before(
+    corpora, tmp_path
+):
+    small, _ = corpora
+    articles = tmp_path / "articles"
+    shutil.copytree(small, articles)
+    live = []
+    for edit in range(3):
+        if edit:  # one article changed: an incremental rebuild, a new generation
+            with next(articles.glob("*.txt")).open("a", encoding="utf-8") as handle:
+                handle.write(f"\nThe talks will continue next month ({edit}).\n")
+        built = subprocess.run(
+            kg("build", "--articles", articles, "--reference", REFERENCE, "--out", "out"),
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert built.returncode == 0, built.stderr
+        assert "Built 6 article(s)" in built.stdout  # flushed before the process ends at once
+        live.append(os.readlink(tmp_path / "out" / "current"))
+    generations = sorted(p.name for p in (tmp_path / "out" / ".generations").iterdir())
+    assert generations == sorted(Path(link).name for link in live[1:])
+    assert sparql_count(tmp_path / "out") > 1
 
 
 def _workers_of_killed_builds(out: Path) -> list[int]:

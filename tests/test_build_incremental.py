@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg import load, validate
+from kg import load, pipeline, validate
 from kg.batch.cache import CODE, Cache, Entry, Manifest
 from kg.batch.progress import Progress, wanted
 from kg.batch.worker import Job
@@ -285,7 +285,7 @@ def test_a_full_builds_dump_is_written_in_id_order_whatever_order_the_articles_f
 
 
 @pytest.mark.parametrize("kernel_copy", [True, False], ids=["copy_file_range", "read-write"])
-def test_spans_of_the_previous_dump_are_copied_whole_with_or_without_the_kernels_copy(
+def test_spans_of_the_previous_dump_are_copied_to_their_places_with_or_without_the_kernels_copy(
     tmp_path, monkeypatch, kernel_copy
 ):
     if not kernel_copy:  # another system, or a filesystem pair the kernel refuses
@@ -294,10 +294,35 @@ def test_spans_of_the_previous_dump_are_copied_whole_with_or_without_the_kernels
     old.write_bytes(b"".join(f"<s:{i}> <p:p> <o:o> .\n".encode() for i in range(1000)))
     with old.open("rb") as source, (tmp_path / "new.nq").open("wb") as out:
         out.write(b"# head\n")
-        assert _copy_range(source, out, 22, 44) == 44
-        out.write(b"# tail\n")
+        assert _copy_range(source.fileno(), out.fileno(), 22, 44, 7) == 44
+        os.pwrite(out.fileno(), b"# tail\n", 51)
     expected = b"# head\n" + old.read_bytes()[22:66] + b"# tail\n"
     assert (tmp_path / "new.nq").read_bytes() == expected
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False], ids=["copy_file_range", "read-write"])
+def test_runs_of_the_previous_dump_are_copied_in_chunks_side_by_side_each_to_its_place(
+    tmp_path, monkeypatch, kernel_copy
+):
+    if not kernel_copy:
+        monkeypatch.setattr(os, "copy_file_range", _refuse, raising=False)
+    monkeypatch.setattr(pipeline, "COPY_CHUNK", 100)  # runs of 440-880 bytes: several chunks
+    lines = [f"<s:{i}> <p:p> <o:o> .\n".encode() for i in range(100, 200)]  # 22 bytes each
+    old = tmp_path / "old.nq"
+    old.write_bytes(b"".join(lines))
+    spans = [[22 * i, 22] for i in range(100)]
+    new = tmp_path / "new.nq"
+    with _DumpReuse(old, Manifest()) as reuse, new.open("wb") as out:
+        out.write(b"# new entry\n")  # 12 bytes, then lines 60-99, a changed one, lines 0-39
+        for i in range(60, 100):
+            reuse.copy(spans[i], 12 + 22 * (i - 60))
+        os.pwrite(out.fileno(), b"# changed\n", 892)  # 10 bytes, written before the runs
+        for i in range(40):
+            reuse.copy(spans[i], 902 + 22 * i)
+        assert reuse.runs == [[1320, 2200, 12], [0, 880, 902]]
+        reuse.copy_runs(out.fileno())
+    expected = b"# new entry\n" + b"".join(lines[60:]) + b"# changed\n" + b"".join(lines[:40])
+    assert new.read_bytes() == expected
 
 
 def _refuse(*_args: object) -> int:
@@ -310,6 +335,6 @@ def test_a_previous_dump_shorter_than_its_manifest_says_stops_the_build_naming_i
     manifest = Manifest()
     with _DumpReuse(old, manifest) as reuse, (tmp_path / "new.nq").open("wb") as out:
         reuse.size = 10_000  # the file shrank after its size was read
-        reuse.copy([0, 500], out)
+        reuse.copy([0, 500], 0)
         with pytest.raises(KgError, match=f"{old}: the previous dump ends early"):
-            reuse.flush(out)
+            reuse.copy_runs(out.fileno())

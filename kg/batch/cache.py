@@ -122,13 +122,16 @@ class Cache:
         _write_atomic(self.nquads(key), header + nquads)
 
     @staticmethod
-    def copy_quads(path: Path, out: BinaryIO) -> int:
-        """Copy an entry's N-Quads (without its header line) to ``out``; the bytes written."""
+    def read_quads(path: Path) -> bytes:
+        """An entry's N-Quads, without its header line."""
         with path.open("rb") as entry:
             first = entry.readline()
             data = entry.read()
-        if not first.startswith(_HEADER):
-            data = first + data
+        return data if first.startswith(_HEADER) else first + data
+
+    def copy_quads(self, path: Path, out: BinaryIO) -> int:
+        """Copy an entry's N-Quads (without its header line) to ``out``; the bytes written."""
+        data = self.read_quads(path)
         out.write(data)
         return len(data)
 
