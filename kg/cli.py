@@ -6,7 +6,9 @@ Exit codes: 0 success (graph valid), 1 SHACL violations, 2 bad input or usage.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -281,5 +283,21 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
+def run() -> None:
+    """The `kg` command: `main` on the command line's arguments, then the process ends.
+
+    After `kg build` it ends at once (os._exit, once the standard streams are flushed):
+    Python would otherwise free the build's objects one by one on its way out, 0.3-0.4 s of a
+    4-5 s rebuild at 100k articles. Everything a build writes is closed by then."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if argv[:1] == ["build"]:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
