@@ -9,11 +9,13 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
+import kg.batch as build_batch
 from kg import load, pipeline, validate
 from kg.batch.cache import CODE, Cache, Entry, Manifest
 from kg.batch.progress import Progress, wanted
@@ -338,3 +340,41 @@ def test_a_previous_dump_shorter_than_its_manifest_says_stops_the_build_naming_i
         reuse.copy([0, 500], 0)
         with pytest.raises(KgError, match=f"{old}: the previous dump ends early"):
             reuse.copy_runs(out.fileno())
+
+
+def test_article_files_are_asked_of_the_disk_in_order_no_further_ahead_of_the_workers_than_set(
+    tmp_path, monkeypatch
+):
+    asked: list[str] = []
+    monkeypatch.setattr(build_batch, "_ask_for", asked.append)
+    paths = [str(tmp_path / f"a{i:03}.txt") for i in range(200)]
+    with build_batch._ReadAhead(paths, ahead=10) as read_ahead:
+        _wait_for(lambda: len(asked) == 10)
+        time.sleep(0.2)
+        assert asked == paths[:10]  # and no further, while the workers have read none
+        for _ in range(64):
+            read_ahead.advance()
+        _wait_for(lambda: len(asked) == 74)
+        time.sleep(0.2)
+        assert asked == paths[:74]
+    assert not read_ahead.thread.is_alive()
+
+
+def test_an_article_file_gone_before_it_is_asked_for_is_left_to_the_worker_to_report(
+    tmp_path, monkeypatch
+):
+    present = tmp_path / "a.txt"
+    present.write_text("text", encoding="utf-8")
+    advised = []
+    real = os.posix_fadvise
+    monkeypatch.setattr(os, "posix_fadvise", lambda *a: advised.append(a[3]) or real(*a))
+    with build_batch._ReadAhead([str(tmp_path / "gone.txt"), str(present)], ahead=5) as read_ahead:
+        _wait_for(lambda: not read_ahead.thread.is_alive())
+    assert advised == [os.POSIX_FADV_WILLNEED]  # the file after the missing one
+
+
+def _wait_for(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
