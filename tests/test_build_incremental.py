@@ -256,6 +256,51 @@ def test_a_dump_written_from_an_incremental_dump_is_still_a_fresh_builds_dump(ar
     assert dump_in_order(out) == dump_in_order(tmp_path / "scratch")
 
 
+def test_an_article_added_after_the_last_one_gives_a_fresh_builds_dump_and_store(
+    articles, tmp_path
+):
+    out = tmp_path / "out"
+    build(articles, out, REFERENCE, workers=2)
+    last = sorted(articles.glob("*.txt"))[-1]
+    shutil.copy(last, articles / f"{last.stem}-zz.txt")  # every earlier entry stays in place
+    result = build(articles, out, REFERENCE, workers=2)
+    assert (result.processed, result.store_update) == (1, "incremental")
+    build(articles, tmp_path / "scratch", REFERENCE, workers=2)
+    assert dump_in_order(out) == dump_in_order(tmp_path / "scratch")
+    assert store_lines(out) == store_lines(tmp_path / "scratch")
+
+
+def test_a_rebuild_that_finds_a_touched_article_unchanged_leaves_no_generation_behind(
+    articles, tmp_path
+):
+    out = tmp_path / "out"
+    build(articles, out, REFERENCE, workers=2)
+    before = sorted((out / ".generations").iterdir())
+    touched = sorted(articles.glob("*.txt"))[7]
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+    result = build(articles, out, REFERENCE, workers=2)
+    assert (result.processed + result.reused, result.store_update) == (24, "unchanged")
+    assert sorted((out / ".generations").iterdir()) == before
+
+
+def test_the_early_copy_of_a_dump_says_how_much_of_its_start_is_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline._EarlyCopy, "CHUNK", 1000)
+    old = tmp_path / "old.nq"
+    old.write_bytes(bytes(range(256)) * 40)  # 10,240 bytes
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    with pipeline._EarlyCopy(old, gen, 7_500) as early:
+        early.pool.shutdown(wait=True)  # let it finish: 8 chunks, the last one 500 bytes
+        assert early.stop() == 7_500
+    assert (gen / "dataset.nq").read_bytes() == old.read_bytes()[:7_500]
+    with pipeline._EarlyCopy(old, gen, 7_500) as early:
+        early.pool.shutdown(wait=True)
+        early.copied.discard(3)  # as if the fourth chunk were still being copied
+        assert early.stop() == 3_000
+    with pipeline._EarlyCopy(tmp_path / "gone.nq", gen, 7_500) as early:
+        assert early.stop() == 0  # nothing copied: the dump is written whole afterwards
+
+
 def test_a_full_builds_dump_is_written_in_id_order_whatever_order_the_articles_finish(
     tmp_path,
 ):
