@@ -10,8 +10,8 @@
    changed and removed articles, plus those of the new and changed ones, as one graph;
 4. dump: the new generation's `dataset.nq` is the static graphs, every article's cached
    N-Quads in id order, then the statistics graph: written during step 2 on a full build,
-   copied from the previous dump's unchanged spans on a rebuild (while step 5 changes the
-   store, when the rebuild is incremental);
+   copied from the previous dump's unchanged spans on a rebuild (its start during step 2, the
+   rest while step 5 changes the store, when the rebuild is incremental);
 5. load: a full build bulk-loads that file into a new store, in parts of whole entries
    loaded side by side (`load.bulk_load`), and compacts it (unless asked not to); a build
    that changed few articles copies the live store (hard links), replaces only their graphs,
