@@ -250,6 +250,7 @@ def serve_command(
     """
     store_dir = Path(out_dir) / "store"
     previous = _on_sigterm_raise_stop()
+    previous_int = _on_sigint_raise_interrupt()
     try:
         with running_endpoint(store_dir, host, port, timeout, docs_dir) as endpoint:
             print(
@@ -272,6 +273,8 @@ def serve_command(
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -585,6 +588,18 @@ def _wait_interruptibly(process: subprocess.Popen[bytes]) -> int:
 
 
 _STOPPED_BY_SIGNAL = {-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT, 128 + signal.SIGTERM}
+
+
+def _on_sigint_raise_interrupt() -> object:
+    """Ctrl-C (SIGINT) stops the server even when it was started with SIGINT ignored, as a
+    shell does for a command run in the background (`nohup kg serve &`, a CI step): Python
+    then leaves it ignored. Returns the disposition to restore, None when left alone."""
+    try:
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            return signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread: leave SIGINT alone
+        pass
+    return None
 
 
 def _on_sigterm_raise_stop() -> object:

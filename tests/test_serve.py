@@ -28,16 +28,22 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_TRIPLES = len(fixture_graph_quads())
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class ServeProcess:
     """`python -m kg.cli serve ...` with its output read line by line."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, ignore_sigint: bool = False) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kg.cli", "serve", *args],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # as a shell starts `kg serve &` without job control
+            preexec_fn=_ignore_sigint if ignore_sigint else None,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -201,6 +207,15 @@ def test_ctrl_c_stops_the_server_with_exit_0_and_frees_the_port(built_out):
     server = ServeProcess("--out", str(built_out), "--port", str(port))
     server.wait_for("Press Ctrl-C to stop.")
     assert not port_is_free(port)
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=15) == 0
+    assert port_is_free(port)
+
+
+def test_ctrl_c_stops_a_server_started_with_sigint_ignored_as_in_the_background(built_out):
+    port = free_port()
+    server = ServeProcess("--out", str(built_out), "--port", str(port), ignore_sigint=True)
+    server.wait_for("Press Ctrl-C to stop.")
     server.process.send_signal(signal.SIGINT)
     assert server.process.wait(timeout=15) == 0
     assert port_is_free(port)
