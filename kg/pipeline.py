@@ -31,7 +31,6 @@ import json
 import os
 import shutil
 import sys
-import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -615,11 +614,7 @@ class _DumpReuse:
         if self.file is None or not self.runs:
             return
         source = self.file.fileno()
-        chunks = [
-            (start, min(COPY_CHUNK, end - start), at + start - first)
-            for first, end, at in self.runs
-            for start in range(first, end, COPY_CHUNK)
-        ]
+        chunks = [c for first, end, at in self.runs for c in _chunks(first, end, at, COPY_CHUNK)]
         self.runs = []
         with ThreadPoolExecutor(max_workers=COPY_THREADS) as pool:
             copied = list(pool.map(lambda c: (_copy_range(source, out, *c), c[1]), chunks))
@@ -640,9 +635,9 @@ class _EarlyCopy:
     """The start of a rebuild's dump, copied while the articles are processed.
 
     Entries before the first article a rebuild redoes or removes keep their offsets, so the
-    previous dump up to there (``until``) is the new dump's start: a thread pool copies it
-    into the new generation, `COPY_THREADS` chunks at a time in file order, from the end of
-    the plan; `stop` ends the copy and says how long a start of the file is whole.
+    previous dump up to there (``until``) is the new dump's start: it is copied into the new
+    generation in chunks, `COPY_THREADS` at a time in file order, from the end of the plan;
+    `stop` ends the copy and says how long a start of the file is whole.
     A rebuild after one changed article otherwise copied the whole 1.1 GB dump only after
     the article was done."""
 
@@ -651,11 +646,8 @@ class _EarlyCopy:
     def __init__(self, old_dump: Path | None, gen: Path | None, until: int) -> None:
         self.old_dump, self.gen, self.until = old_dump, gen, until
         self.source = self.target = -1
-        self.next = 0
-        self.copied: set[int] = set()  # chunk numbers
-        self.stopped = False
-        self.lock = threading.Lock()
         self.pool: ThreadPoolExecutor | None = None
+        self.copies: list[tuple[int, Future[int]]] = []  # (length, bytes copied) in file order
 
     def __enter__(self) -> _EarlyCopy:
         if self.old_dump is None or self.gen is None or self.until <= 0:
@@ -667,48 +659,42 @@ class _EarlyCopy:
         except OSError:
             return self  # the dump is then written whole, afterwards
         self.pool = ThreadPoolExecutor(max_workers=COPY_THREADS)
-        for _ in range(COPY_THREADS):
-            self.pool.submit(self._copy_chunks)
+        self.copies = [
+            (length, self.pool.submit(_copy_range, self.source, self.target, start, length, at))
+            for start, length, at in _chunks(0, self.until, 0, self.CHUNK)
+        ]
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
-    def _copy_chunks(self) -> None:
-        while True:
-            with self.lock:
-                start = self.next * self.CHUNK
-                if self.stopped or start >= self.until:
-                    return
-                chunk = self.next
-                self.next += 1
-            length = min(self.CHUNK, self.until - start)
-            if _copy_range(self.source, self.target, start, length, start) < length:
-                return
-            with self.lock:
-                self.copied.add(chunk)
-
     def stop(self) -> int:
         """Stop copying; the length of the start of the new dump that is copied whole."""
-        with self.lock:
-            self.stopped = True
         if self.pool is not None:
-            self.pool.shutdown(wait=True)
+            self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
         for fd in (self.source, self.target):
             if fd >= 0:
                 os.close(fd)
         self.source = self.target = -1
-        chunks = 0
-        while chunks in self.copied:
-            chunks += 1
-        return min(chunks * self.CHUNK, self.until)
+        whole = 0
+        for length, copy in self.copies:
+            if copy.cancelled() or copy.exception() is not None or copy.result() < length:
+                break
+            whole += length
+        return whole
 
     def discard(self) -> None:
         """Stop, and remove the generation begun for the dump (nothing changed after all)."""
         self.stop()
         if self.gen is not None:
             shutil.rmtree(self.gen, ignore_errors=True)
+
+
+def _chunks(first: int, end: int, at: int, size: int) -> list[tuple[int, int, int]]:
+    """[first, end) of a file in chunks of at most ``size`` bytes, as (start, length, offset
+    to copy it to) for a copy that begins at ``at``."""
+    return [(s, min(size, end - s), at + s - first) for s in range(first, end, size)]
 
 
 def _copy_range(source: int, out: int, start: int, length: int, at: int) -> int:
