@@ -4,15 +4,12 @@
 
 For each size: `kg synth` writes the corpus; a full build runs in a fresh process (per-step
 wall clock, per-article stage CPU, peak memory: the resident memory of the process tree,
-sampled twice a second); the load stage is compared with `oxigraph load` of the same N-Quads
-file (the dump), both read from the page cache: the build loader's parts loaded one after the
-other in a process of their own, and the time the build's loader was at work, sharing the
-cores with the articles step; the per-article validation with one whole-graph pyshacl run
-over a pyoxigraph store (sizes up to --whole-graph-max); a rebuild with nothing changed and
-three with one article changed are timed as a user sees them (a `kg build` process, once the
-disks are quiet; with --cold-rebuild one more after the page cache is dropped); `kg eval`
-scores extraction on the gold (sizes up to --eval-max). Results go to stdout as Markdown and
-to --json.
+sampled twice a second); the load step is compared with `oxigraph load` of the same N-Quads
+file; the per-article validation with one whole-graph pyshacl run over a pyoxigraph store
+(sizes up to --whole-graph-max); a rebuild with nothing changed and three with one article
+changed are timed as a user sees them (a `kg build` process, once the disks are quiet; with
+--cold-rebuild one more after the page cache is dropped); `kg eval` scores extraction on the
+gold (sizes up to --eval-max). Results go to stdout as Markdown and to --json.
 """
 
 from __future__ import annotations
@@ -41,22 +38,7 @@ self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({"seconds": r.seconds, "cpu": r.cpu_seconds, "quads": r.quads,
   "articles": len(r.articles), "conforms": r.report.conforms, "store_update": r.store_update,
-  "load_busy_seconds": r.load_busy_seconds, "maxrss_self_kb": self_kb,
-  "maxrss_child_kb": child_kb}))
-"""
-
-# The parts a full build loads while it processes the articles, loaded here one after the
-# other as the build does, with the cores to themselves: the load stage alone.
-LOAD_ALONE = """
-import json, sys, time
-from pathlib import Path
-from kg import load
-from kg.pipeline import dump_entry_starts, read_manifest
-gen, store = Path(sys.argv[1]), Path(sys.argv[2])
-starts = dump_entry_starts(read_manifest(gen / load.MANIFEST_FILE))
-t, cpu = time.perf_counter(), time.process_time()
-load.bulk_load(store, gen / load.DUMP_FILE, starts, threads=1)
-print(json.dumps({"seconds": time.perf_counter() - t, "cpu": time.process_time() - cpu}))
+  "maxrss_self_kb": self_kb, "maxrss_child_kb": child_kb}))
 """
 
 WHOLE_GRAPH_PYSHACL = """
@@ -192,7 +174,6 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     gen = (out / "current").resolve()
     res["store_bytes"] = du(gen / "store")
     res["dump_bytes"] = (gen / "dataset.nq").stat().st_size
-    res["load_alone"] = load_alone(gen, work / "load-alone")
     res["oxigraph_load_seconds"] = oxigraph_load(gen / "dataset.nq", work / "oxigraph-load")
     res.update(rebuilds(work, out, args.cold_rebuild))
     if n <= args.whole_graph_max:
@@ -216,27 +197,9 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     return res
 
 
-def load_alone(gen: Path, location: Path) -> dict[str, float]:
-    shutil.rmtree(location, ignore_errors=True)
-    read_through(gen / "dataset.nq")
-    _, proc = run([sys.executable, "-c", LOAD_ALONE, str(gen), str(location)])
-    assert proc.returncode == 0, proc.stderr
-    shutil.rmtree(location, ignore_errors=True)
-    return json.loads(proc.stdout)
-
-
-def read_through(path: Path) -> None:
-    """Read a file once, so that the load timed next finds it in the page cache, as the
-    build's loader does (it loads each part just after it is written)."""
-    with path.open("rb") as handle:
-        while handle.read(1 << 24):
-            pass
-
-
 def oxigraph_load(nquads: Path, location: Path) -> float:
     shutil.rmtree(location, ignore_errors=True)
     binary = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
-    read_through(nquads)
     wall, proc = run([binary, "load", "--location", str(location), "--file", str(nquads)])
     assert proc.returncode == 0, proc.stderr
     shutil.rmtree(location, ignore_errors=True)
@@ -311,8 +274,7 @@ def rebuild_after_changing(cmd: list[str], victim: Path, drop_cache: bool = Fals
 def table(results: list[dict[str, Any]]) -> str:
     head = [
         "articles", "quads", "end to end", "articles/s", "quads/s", "extract", "map",
-        "validate (pyshacl per article)", "load (bulk)", "`oxigraph load`",
-        "load ratio (alone; in the build)", "compact",
+        "validate (pyshacl per article)", "load (bulk)", "`oxigraph load`", "load ratio", "compact",
         "whole-graph pyshacl", "validation ratio (CPU)", "peak memory", "store",
         "rebuild, nothing changed", "rebuild, 1 article changed",
     ]  # fmt: skip
@@ -321,8 +283,7 @@ def table(results: list[dict[str, Any]]) -> str:
         b = r["build"]
         n, q, total = r["articles"], b["quads"], b["seconds"]["total"]
         cpu = b["cpu"]
-        oxload, alone = r["oxigraph_load_seconds"], r["load_alone"]["seconds"]
-        busy, wait = b.get("load_busy_seconds", b["seconds"]["load"]), b["seconds"]["load"]
+        load, oxload = b["seconds"]["load"], r["oxigraph_load_seconds"]
         whole = r.get("whole_graph_pyshacl", {})
         validate_cpu = cpu.get("validate", 0.0)
         peak = r["peak_rss_kb"] / 2**20
@@ -339,10 +300,9 @@ def table(results: list[dict[str, Any]]) -> str:
                     rate(n, cpu.get("extract")),
                     rate(n, cpu.get("map")),
                     rate(n, cpu.get("validate")),
-                    f"alone {alone:.1f} s ({q / alone:,.0f} quads/s); in the build "
-                    f"{busy:.1f} s alongside the articles, {wait:.1f} s after them",
+                    f"{load:.1f} s ({q / load:,.0f} quads/s)",
                     f"{oxload:.1f} s",
-                    f"{alone / oxload:.2f}x; {busy / oxload:.2f}x",
+                    f"{load / oxload:.2f}x",
                     f"{b['seconds'].get('compact', 0.0):.1f} s",
                     f"{whole_s:.1f} s" if whole_s else "not run",
                     f"{validate_cpu / whole_s:.2f}x" if whole_s else "-",

@@ -24,7 +24,7 @@ import shutil
 import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
@@ -239,9 +239,7 @@ def bulk_load(store_dir: Path, nquads: Path, starts: Sequence[int] = (), threads
     """
     parts = load_parts(nquads.stat().st_size, starts, LOAD_PART_BYTES)
     store = ox.Store(str(store_dir))
-    if len(parts) == 1:
-        _bulk_load_part(store, nquads, 0, None)
-    elif threads <= 1:
+    if len(parts) == 1 or threads <= 1:
         for start, end in parts:
             _bulk_load_part(store, nquads, start, end)
     else:
@@ -257,60 +255,6 @@ def bulk_load(store_dir: Path, nquads: Path, starts: Sequence[int] = (), threads
     del store  # closes the store's files
 
 
-class PartLoader:
-    """Bulk-loads an N-Quads file into a new store part by part while the file is still being
-    written: each part as soon as it is whole, one at a time, in a thread of its own.
-
-    A full build writes its dump over minutes; loading each part then, while its bytes are in
-    the page cache, spares reading the whole dump back from the disk afterwards (on this
-    machine the kernel drops file pages not used for a minute; the 1.1 GB dump of 100k
-    articles was once read back at 10-26 MB/s, and its load took 1.9x `oxigraph load`).
-
-    Parts must begin at whole entries, as for `bulk_load`. A part that fails stops the
-    loading: the error is raised by the next `add` or by `finish`.
-    """
-
-    def __init__(self, store_dir: Path, nquads: Path) -> None:
-        self.nquads = nquads
-        self.store: ox.Store | None = ox.Store(str(store_dir))
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-load")
-        self.loading: list[Future[float]] = []
-        self.busy = 0.0  # seconds the loader spent on parts that are done
-
-    def add(self, start: int, end: int) -> None:
-        """Load bytes [start, end) of the file, which must already be written (flushed)."""
-        self._raise_failure()
-        if end > start:
-            self.loading.append(self.pool.submit(self._load, start, end))
-
-    def finish(self) -> None:
-        """Wait for every part, then write the store out and close it."""
-        try:
-            for part in self.loading:
-                self.busy += part.result()
-            self.loading = []
-            assert self.store is not None
-            self.store.flush()
-        finally:
-            self.abandon()
-
-    def abandon(self) -> None:
-        """Drop the parts not begun, wait for the one being loaded, close the store."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        self.store = None  # closes the store's files
-
-    def _load(self, start: int, end: int) -> float:
-        began = time.perf_counter()
-        assert self.store is not None
-        _bulk_load_part(self.store, self.nquads, start, end)
-        return time.perf_counter() - began
-
-    def _raise_failure(self) -> None:
-        for part in self.loading:
-            if part.done() and part.exception() is not None:
-                part.result()
-
-
 def load_parts(size: int, starts: Sequence[int], part_bytes: int) -> list[tuple[int, int]]:
     """[start, end) byte ranges covering a file of `size` bytes, each beginning at 0 or at one
     of `starts` and, where `starts` allow, about `part_bytes` long."""
@@ -324,17 +268,13 @@ def load_parts(size: int, starts: Sequence[int], part_bytes: int) -> list[tuple[
     return parts
 
 
-def _bulk_load_part(store: ox.Store, nquads: Path, start: int, end: int | None) -> None:
-    """Bytes [start, end) of `nquads` into `store`; with `end` None, the whole file, streamed
-    from its path rather than read into memory."""
+def _bulk_load_part(store: ox.Store, nquads: Path, start: int, end: int) -> None:
     try:
-        if end is None:
+        if start == 0 and end == nquads.stat().st_size:
             store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
             return
         with nquads.open("rb") as handle:
             data = os.pread(handle.fileno(), end - start, start)
-        if len(data) < end - start:
-            raise KgError(f"{nquads}: ends at byte {start + len(data)}, before {end}")
         store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS)
     except SyntaxError as exc:  # its line counts from the part's start: told from the file's
         line = _lines_before(nquads, start) + (exc.lineno or 1)

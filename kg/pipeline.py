@@ -12,12 +12,10 @@
    N-Quads in id order, then the statistics graph: written during step 2 on a full build,
    copied from the previous dump's unchanged spans on a rebuild (its start during step 2, the
    rest while step 5 changes the store, when the rebuild is incremental);
-5. load: a full build bulk-loads that file into a new store in parts of whole entries, each
-   as soon as step 4 has written it (`load.PartLoader`, during step 2), and compacts it
-   (unless asked not to); a rebuild that changed many articles bulk-loads the new dump
-   afterwards, parts side by side (`load.bulk_load`); a build that changed few copies the
-   live store (hard links), replaces only their graphs, and changes the statistics graph by
-   what differs from the new tally's graph;
+5. load: a full build bulk-loads that file into a new store, in parts of whole entries
+   loaded side by side (`load.bulk_load`), and compacts it (unless asked not to); a build
+   that changed few articles copies the live store (hard links), replaces only their graphs,
+   and changes the statistics graph by what differs from the new tally's graph;
 6. report: the per-article validation results merged into `validation.json`;
 7. switch: the new generation becomes live in one atomic rename (kg.load).
 
@@ -79,9 +77,6 @@ class BuildResult:
     store_update: str = ""  # "bulk load", "incremental" or "unchanged"
     seconds: dict[str, float] = field(default_factory=dict)  # wall clock per step
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # per-article stages, summed
-    # Seconds the bulk loader was at work: in a full build mostly alongside the articles, of
-    # which seconds["load"] is only the wait for the last part.
-    load_busy_seconds: float = 0.0
 
 
 # -- static graphs ------------------------------------------------------------------------
@@ -230,7 +225,7 @@ class _Build:
             self.result.articles = sorted(manifest.articles)
             self.result.quads = manifest.quads
             self.result.report = _report(manifest)
-            self._publish(live, previous, manifest, changes, stats, dump, early)
+            self._publish(live, previous, manifest, changes, gen or early.gen, stats, early)
         self.result.seconds["total"] = time.perf_counter() - self.started
         return self.result
 
@@ -380,18 +375,17 @@ class _Build:
         previous: Manifest | None,
         manifest: Manifest,
         changes: tuple[list[str], list[str]],
+        gen: Path | None,
         stats: list[ox.Quad],
-        streamed: _StreamedDump,
         early: _EarlyCopy,
     ) -> None:
         """Write the new generation (dump, store, report, manifest) and switch to it.
 
+        ``gen``: the generation whose dump was written while the articles were processed, or
+        the one `early` began the dump of;
         ``changes``: the changed and the removed articles (``_changes``);
-        ``stats``: the statistics graph;
-        ``streamed``: the dump written, and the store loaded, while the articles were
-        processed (a full build); else ``early`` may have begun the dump of a rebuild.
+        ``stats``: the statistics graph.
         """
-        gen = streamed.gen or early.gen
         changed, removed = changes
         self.result.removed = len(removed)
         if live is not None and previous is not None and not changed and not removed:
@@ -428,22 +422,17 @@ class _Build:
                     written.result()
             self.lap("dump and load")
         else:
+            if dump is not None:
+                dump()
+            self.lap("dump")
             self.result.store_update = "bulk load"
-            if streamed.loader is not None:
-                self.result.load_busy_seconds = streamed.loaded()
-                self.lap("load")
-            else:
-                if dump is not None:
-                    dump()
-                self.lap("dump")
-                load.bulk_load(
-                    gen / load.STORE_DIR,
-                    gen / load.DUMP_FILE,
-                    dump_entry_starts(manifest),
-                    min(self.workers, load.LOAD_MAX_THREADS),
-                )
-                self.lap("load")
-                self.result.load_busy_seconds = self.result.seconds["load"]
+            load.bulk_load(
+                gen / load.STORE_DIR,
+                gen / load.DUMP_FILE,
+                dump_entry_starts(manifest),
+                min(self.workers, load.LOAD_MAX_THREADS),
+            )
+            self.lap("load")
             if self.compact:
                 load.compact(gen / load.STORE_DIR)
                 self.lap("compact")
@@ -529,14 +518,9 @@ def dump_entry_starts(manifest: Manifest) -> list[int]:
 class _StreamedDump:
     """A new generation's dump written as the articles are done: the static graphs first, then
     each article's cached N-Quads in id order (the order `_write_dump` gives), each written as
-    soon as every article before it is done. Records each entry's span in the manifest.
-
-    The new store is bulk-loaded from the dump as it grows (`load.PartLoader`): a part of
-    about `load.LOAD_PART_BYTES` as soon as it is written, the rest after the statistics
-    graph; `loaded` waits for it."""
+    soon as every article before it is done. Records each entry's span in the manifest."""
 
     def __init__(self, gen: Path | None, cache: Cache, manifest: Manifest, jobs: list[Job]) -> None:
-        self.gen = gen
         self.path = gen / load.DUMP_FILE if gen is not None else None
         self.cache, self.manifest = cache, manifest
         self.order = sorted(job.article_id for job in jobs)
@@ -544,44 +528,26 @@ class _StreamedDump:
         self.arrived: set[str] = set()
         self.position = 0
         self.out: BinaryIO | None = None
-        self.loader: load.PartLoader | None = None
-        self.part_start = 0  # where the next part to load begins
 
     def __enter__(self) -> _StreamedDump:
-        if self.gen is not None and self.path is not None:
+        if self.path is not None:
             self.out = self.path.open("wb")
-            self.loader = load.PartLoader(self.gen / load.STORE_DIR, self.path)
             self.manifest.static_span = self._write(self.manifest.static_key)
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        if self.loader is not None:
-            self.loader.abandon()
         if self.out is not None:
             self.out.close()
 
     def finish(self, stats: list[ox.Quad]) -> None:
         """The statistics graph, last, once every article is written; then the dump is written
-        out to disk (fsync), so that it is whole on disk before the generation is switched
-        in, and its last part is given to the loader. The kernel has written most of it by
-        then: on the 100k corpus this took 8 ms."""
+        out to disk (fsync), so that it is whole on disk before the store is loaded from it
+        and the generation switched in. The kernel has written most of it by then: on the
+        100k corpus this took 8 ms."""
         if self.out is not None:
             self.out.write(_nquads(stats))
             self.out.flush()
             os.fsync(self.out.fileno())
-            self._load_part(self.out.tell())
-
-    def loaded(self) -> float:
-        """Wait until the store holds the whole dump; the seconds the loader was at work."""
-        assert self.loader is not None
-        self.loader.finish()
-        return self.loader.busy
-
-    def _load_part(self, end: int) -> None:
-        assert self.out is not None and self.loader is not None
-        self.out.flush()
-        self.loader.add(self.part_start, end)
-        self.part_start = end
 
     def done(self, article_id: str) -> None:
         """``article_id`` is processed (into the manifest, or skipped for an error)."""
@@ -595,8 +561,6 @@ class _StreamedDump:
             entry = self.manifest.articles.get(aid)
             if entry is not None:
                 entry.span = self._write(entry.key)
-                if self.position - self.part_start >= load.LOAD_PART_BYTES:
-                    self._load_part(self.position)
 
     def _write(self, key: str) -> list[int]:
         assert self.out is not None

@@ -12,7 +12,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 from test_build_incremental import sorted_files, store_lines
 
-from kg import load, pipeline
+from kg import load
 from kg.errors import InputError
 from kg.pipeline import build
 from kg.synth import synthesize
@@ -108,83 +108,3 @@ def test_a_whole_dump_that_does_not_parse_is_named_with_its_line(tmp_path):
     dump.write_bytes(b"<http://example.org/s> <http://example.org/p> .\n")
     with pytest.raises(InputError, match=rf"^{re.escape(str(dump))}:1: not N-Quads:"):
         load.bulk_load(tmp_path / "store", dump)
-
-
-def test_a_full_build_loads_its_dump_part_by_part_while_the_articles_are_processed(
-    corpus, tmp_path, monkeypatch
-):
-    events: list[tuple] = []
-    add, finish = load.PartLoader.add, pipeline._StreamedDump.finish
-    monkeypatch.setattr(
-        load.PartLoader, "add", lambda s, a, b: (events.append((a, b)), add(s, a, b))[1]
-    )
-    monkeypatch.setattr(
-        pipeline._StreamedDump,
-        "finish",
-        lambda s, stats: (events.append("end"), finish(s, stats))[1],
-    )
-    monkeypatch.setattr(load, "LOAD_PART_BYTES", 20_000)
-    result = build(corpus, tmp_path / "out", REFERENCE, workers=2, compact=False)
-
-    parts = [e for e in events if e != "end"]
-    assert events.index("end") >= 2, "parts are loaded before the last article is done"
-    assert [p[0] for p in parts] == [0] + [p[1] for p in parts[:-1]], "parts follow each other"
-    assert parts[-1][1] == (tmp_path / "out" / "dataset.nq").stat().st_size
-    manifest = pipeline.read_manifest(tmp_path / "out" / "current" / load.MANIFEST_FILE)
-    assert {p[0] for p in parts} <= set(pipeline.dump_entry_starts(manifest)) | {0}
-    assert result.store_update == "bulk load" and result.load_busy_seconds > 0
-    monkeypatch.setattr(load, "LOAD_PART_BYTES", 2**40)  # the whole dump in one part
-    build(corpus, tmp_path / "whole", REFERENCE, workers=2, compact=False)
-    assert store_lines(tmp_path / "out") == store_lines(tmp_path / "whole")
-
-
-def test_a_part_that_fails_to_load_stops_the_full_build_and_the_live_store_stays(
-    corpus, tmp_path, monkeypatch
-):
-    out = tmp_path / "out"
-    first = build(corpus, out, REFERENCE, workers=2, compact=False)
-    live = (out / "current").resolve()
-    before = store_lines(out)
-    monkeypatch.setattr(pipeline, "dependency_hash", lambda _ref: "changed code")  # all again
-    monkeypatch.setattr(load, "LOAD_PART_BYTES", 20_000)
-    real = load._bulk_load_part
-
-    def second_part_fails(store, nquads, start, end):
-        if start > 0:
-            raise InputError(nquads, "not N-Quads: made to fail", 7)
-        real(store, nquads, start, end)
-
-    monkeypatch.setattr(load, "_bulk_load_part", second_part_fails)
-    with pytest.raises(InputError, match=r"dataset\.nq:7: not N-Quads: made to fail"):
-        build(corpus, out, REFERENCE, workers=2, compact=False)
-    assert (out / "current").resolve() == live
-    assert store_lines(out) == before and first.quads == len(before)
-
-
-def test_parts_given_as_the_file_grows_load_like_the_whole_file(tmp_path):
-    quad = '<http://example.org/s{}> <http://example.org/p> "o" <http://example.org/g> .\n'
-    dump = tmp_path / "dataset.nq"
-    loader = load.PartLoader(tmp_path / "store", dump)
-    with dump.open("wb") as out:
-        for part in range(3):
-            start = out.tell()
-            out.write("".join(quad.format(part * 10 + n) for n in range(10)).encode())
-            out.flush()
-            loader.add(start, out.tell())
-    loader.finish()
-    store = ox.Store.read_only(str(tmp_path / "store"))
-    assert len(store) == 30 and loader.busy > 0
-
-
-def test_a_part_that_does_not_parse_fails_the_next_part_given_and_the_finish(tmp_path):
-    good = b'<http://example.org/s> <http://example.org/p> "o" <http://example.org/g> .\n'
-    dump = tmp_path / "dataset.nq"
-    dump.write_bytes(good * 2 + b"<http://example.org/s> <http://example.org/p> .\n")
-    loader = load.PartLoader(tmp_path / "store", dump)
-    loader.add(len(good) * 2, dump.stat().st_size)
-    loader.loading[-1].exception()  # waits for the part
-    with pytest.raises(InputError, match=rf"^{re.escape(str(dump))}:3: not N-Quads:"):
-        loader.add(0, len(good))
-    with pytest.raises(InputError, match=rf"^{re.escape(str(dump))}:3: not N-Quads:"):
-        loader.finish()
-    assert loader.store is None  # closed all the same
