@@ -129,9 +129,10 @@ class Cache:
             data = entry.read()
         return data if first.startswith(_HEADER) else first + data
 
-    def copy_quads(self, path: Path, out: BinaryIO) -> int:
+    @staticmethod
+    def copy_quads(path: Path, out: BinaryIO) -> int:
         """Copy an entry's N-Quads (without its header line) to ``out``; the bytes written."""
-        data = self.read_quads(path)
+        data = Cache.read_quads(path)
         out.write(data)
         return len(data)
 
